@@ -1,0 +1,1 @@
+"""The embedded default corpus: simulated speakers with voices (Praat) and faces (a renderer)."""

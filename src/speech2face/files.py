@@ -1,0 +1,47 @@
+"""Atomic outputs: write to a temporary sibling, rename into place only when complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(target: Path, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target`, on error it goes.
+
+    Readers never see a half-written output, and a failed run leaves the old one untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    _remove(temporary)
+    if directory:
+        temporary.mkdir()
+    try:
+        yield temporary
+    except BaseException:
+        _remove(temporary)
+        raise
+    _remove(target)
+    temporary.rename(target)
+
+
+def write_text(target: Path, text: str) -> None:
+    with atomic_path(target) as temporary:
+        temporary.write_text(text)
+
+
+def write_json(target: Path, value) -> None:
+    write_text(target, json.dumps(value, indent=2, default=str) + "\n")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

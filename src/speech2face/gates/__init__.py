@@ -1,0 +1,1 @@
+"""Validation gates (Great Expectations): they report and stop the pipeline on bad data."""

@@ -1,0 +1,114 @@
+"""Typed access to params.yaml: one frozen dataclass per stage section, checked strictly."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from speech2face.errors import InputError
+
+
+class ParamsError(InputError):
+    """params.yaml is unreadable or a section does not fit its stage."""
+
+
+@dataclass(frozen=True)
+class GenerateParams:
+    seed: int
+    n_speakers: int
+    clips_per_speaker: int
+    group_shares: dict[str, float]
+    split_fractions: dict[str, float]
+    link_strength: float
+    clip_seconds: tuple[float, float]
+    sample_rate: int
+    image_size: int
+
+
+@dataclass(frozen=True)
+class ValidateRawParams:
+    sample_rate: int
+    duration_s: tuple[float, float]
+    ethnicities: tuple[str, ...]
+    min_test_speakers_per_group: int
+    min_rms: float
+    min_face_size: int
+
+
+@dataclass(frozen=True)
+class AudioParams:
+    seconds: float
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class PreprocessParams:
+    audio: AudioParams
+    image_size: int
+    f0_search_hz: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ValidateFeaturesParams:
+    min_rms: float
+    max_clipping_fraction: float
+    f0_range_hz: tuple[float, float]
+    brightness: tuple[float, float]
+    contrast: tuple[float, float]
+
+
+def _convert(value, kind, where: str):
+    """`value` as `kind` (a dataclass, tuple, dict or scalar type), or a ParamsError."""
+    origin = typing.get_origin(kind)
+    if dataclasses.is_dataclass(kind):
+        return _build(kind, value, where)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        items = list(value) if isinstance(value, list | tuple) else None
+        if items is None or (args[-1] is not Ellipsis and len(items) != len(args)):
+            raise ParamsError(f"{where}: expected a list of {len(args)} values, got {value!r}")
+        kinds = [args[0]] * len(items) if args[-1] is Ellipsis else list(args)
+        return tuple(_convert(v, k, f"{where}[{i}]") for i, (v, k) in enumerate(zip(items, kinds)))
+    if origin is dict:
+        if not isinstance(value, dict) or not value:
+            raise ParamsError(f"{where}: expected a non-empty mapping, got {value!r}")
+        key_kind, value_kind = typing.get_args(kind)
+        return {key_kind(k): _convert(v, value_kind, f"{where}.{k}") for k, v in value.items()}
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is kind:
+        return value
+    raise ParamsError(f"{where}: expected {kind.__name__}, got {value!r}")
+
+
+def _build(cls, section, where: str):
+    if not isinstance(section, dict):
+        raise ParamsError(f"{where}: expected a mapping, got {section!r}")
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(section) - set(fields))
+    if unknown:
+        raise ParamsError(f"{where}: unknown key(s) {unknown}; expected {sorted(fields)}")
+    values = {}
+    for name in fields:
+        if name in section:
+            values[name] = _convert(section[name], hints[name], f"{where}.{name}")
+        else:
+            raise ParamsError(f"{where}: missing key '{name}'")
+    return cls(**values)
+
+
+def load_section(cls, section: str, path: Path):
+    """Read section `section` of the params file at `path` as an instance of `cls`."""
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ParamsError(f"cannot read {path}: {error}") from error
+    if not isinstance(document, dict) or section not in document:
+        raise ParamsError(f"{path}: no section '{section}'")
+    return _build(cls, document[section], f"{path}: {section}")
+

@@ -1,0 +1,45 @@
+"""The generate stage: a manifest that keeps the contract, deterministic from the seed."""
+
+import hashlib
+
+import pandas as pd
+import soundfile
+import yaml
+
+from speech2face.manifest import COLUMNS, MANIFEST_NAME, SPEAKERS_NAME, SPLITS
+from tests.conftest import run_cli
+
+
+def digest(folder):
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in files}
+
+
+def test_manifest_keeps_the_contract(tiny_raw, params_file):
+    params = yaml.safe_load(params_file.read_text())["generate"]
+    manifest = pd.read_csv(tiny_raw / MANIFEST_NAME)
+    assert list(manifest.columns[: len(COLUMNS)]) == list(COLUMNS)
+    assert len(manifest) == params["n_speakers"] * params["clips_per_speaker"]
+    assert manifest.clip_id.is_unique
+    assert (manifest.groupby("speaker_id").split.nunique() == 1).all()
+    assert set(manifest.split) == set(SPLITS)
+    assert manifest.duration_s.between(3.0, 6.0).all()
+    assert (manifest.groupby("speaker_id").sentence_id.nunique() == params["clips_per_speaker"]).all()
+    info = soundfile.info(tiny_raw / manifest.audio_path[0])
+    assert info.samplerate == 16000 and info.channels == 1
+    speakers = pd.read_csv(tiny_raw / SPEAKERS_NAME)
+    assert len(speakers) == params["n_speakers"]
+    assert {"face_size", "voice_size", "face_hair_style", "voice_pitch"} <= set(speakers.columns)
+
+
+def test_same_seed_same_bytes_on_any_number_of_workers(tmp_path):
+    from tests.conftest import TINY, tiny_params
+
+    small = {**TINY, "generate": {**TINY["generate"], "n_speakers": 6}}
+    params = tiny_params(tmp_path / "params.yaml", small)
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for out, workers in zip(outs, (1, 2)):
+        result = run_cli("generate", "--params", params, "--out", out, "--workers", workers)
+        assert result.exit_code == 0, result.output
+    assert digest(outs[0]) == digest(outs[1])

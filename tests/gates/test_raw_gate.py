@@ -1,0 +1,135 @@
+"""Gate 1 passes the generated corpus and fails each planted defect, naming row and problem."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile
+
+from speech2face.manifest import MANIFEST_NAME
+from tests.conftest import run_cli
+
+
+def manifest(raw):
+    return pd.read_csv(raw / MANIFEST_NAME, dtype=str, keep_default_na=False)
+
+
+def rewrite(raw, frame):
+    frame.to_csv(raw / MANIFEST_NAME, index=False)
+
+
+def edit_row(raw, row, **values):
+    frame = manifest(raw)
+    for column, value in values.items():
+        frame.loc[row, column] = value
+    rewrite(raw, frame)
+
+
+def audio(raw, row):
+    return raw / manifest(raw).audio_path[row]
+
+
+def missing_file(raw):
+    audio(raw, 3).unlink()
+
+
+def corrupt_wav(raw):
+    audio(raw, 3).write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(200))
+
+
+def zero_length(raw):
+    soundfile.write(audio(raw, 3), np.zeros(0, dtype=np.float32), 16000)
+
+
+def silent(raw):
+    path = audio(raw, 3)
+    soundfile.write(path, np.zeros(len(soundfile.read(path)[0]), dtype=np.float32), 16000)
+
+
+def wrong_sample_rate(raw):
+    path = audio(raw, 3)
+    samples, _ = soundfile.read(path)
+    soundfile.write(path, samples, 22050)
+
+
+def duplicate_clip_id(raw):
+    frame = manifest(raw)
+    edit_row(raw, 3, clip_id=frame.clip_id[2])
+
+
+def speaker_in_two_splits(raw):
+    frame = manifest(raw)
+    speaker = frame.speaker_id[3]
+    other = "train" if frame.split[3] != "train" else "test"
+    edit_row(raw, int(frame.index[frame.speaker_id == speaker][0]), split=other)
+
+
+def unknown_label(raw):
+    edit_row(raw, 3, ethnicity="martian")
+
+
+def missing_column(raw):
+    rewrite(raw, manifest(raw).drop(columns=["gender"]))
+
+
+def truncated_face(raw):
+    path = raw / manifest(raw).face_path[3]
+    path.write_bytes(path.read_bytes()[:300])
+
+
+DEFECTS = [
+    (missing_file, "the audio file exists and decodes", "line=5"),
+    (corrupt_wav, "the audio file exists and decodes", "line=5"),
+    (zero_length, "the audio file exists and decodes", "zero-length"),
+    (silent, "audio is not silent", "line=5"),
+    (wrong_sample_rate, "audio is at the expected rate", "line=5"),
+    (duplicate_clip_id, "clip ids are unique", "line=5"),
+    (speaker_in_two_splits, "no speaker is in two splits", "line="),
+    (unknown_label, "ethnicity is an allowed label", "'martian'"),
+    (missing_column, "the manifest has the column [gender]", ""),
+    (truncated_face, "the face image exists and decodes", "line=5"),
+]
+
+
+def test_generated_corpus_passes(params_file, tiny_raw, tmp_path):
+    result = run_cli("validate_raw", "--params", params_file, "--raw", tiny_raw,
+                     "--reports", tmp_path, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "validate_raw.json").read_text())
+    assert report["success"] and report["failed"] == 0 and report["evaluated"] > 30
+    assert "PASSED" in (tmp_path / "validate_raw.md").read_text()
+
+
+@pytest.mark.parametrize(("plant", "problem", "where"), DEFECTS, ids=[d[0].__name__ for d in DEFECTS])
+def test_each_defect_fails_the_gate_naming_row_and_problem(
+    plant, problem, where, params_file, raw_copy, tmp_path
+):
+    plant(raw_copy)
+    result = run_cli("validate_raw", "--params", params_file, "--raw", raw_copy,
+                     "--reports", tmp_path, "--workers", 1)
+    assert result.exit_code == 1, result.output
+    assert problem in result.output and where in result.output
+    assert "Traceback" not in result.output
+    report = json.loads((tmp_path / "validate_raw.json").read_text())
+    assert not report["success"]
+    assert problem in (tmp_path / "validate_raw.md").read_text()
+
+
+def test_too_few_test_speakers_per_group_fails(tiny_raw, tmp_path):
+    from tests.conftest import TINY, tiny_params
+
+    strict = {**TINY, "validate_raw": {"min_test_speakers_per_group": 1000}}
+    params = tiny_params(tmp_path / "params.yaml", strict)
+    result = run_cli("validate_raw", "--params", params, "--raw", tiny_raw,
+                     "--reports", tmp_path, "--workers", 1)
+    assert result.exit_code == 1
+    assert "at least 1000 test speakers in every group" in result.output
+    assert "attribute='gender', value='female'" in result.output
+
+
+def test_unreadable_manifest_is_a_clear_error(params_file, tmp_path):
+    result = run_cli("validate_raw", "--params", params_file, "--raw", tmp_path / "nowhere",
+                     "--reports", tmp_path, "--workers", 1)
+    assert result.exit_code == 2
+    assert "cannot read the manifest" in result.output and "Traceback" not in result.output

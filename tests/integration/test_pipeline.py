@@ -1,0 +1,71 @@
+"""`dvc repro` through the second gate, in a temporary copy of the repository, on a tiny corpus."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from speech2face.paths import ROOT
+from tests.conftest import TINY, tiny_params
+
+pytestmark = pytest.mark.slow
+
+STAGES = ("generate", "validate_raw", "preprocess", "validate_features")
+
+
+def project_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return [f for f in listed if (ROOT / f).is_file()]
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A git repository holding the project's files, as a fresh clone would."""
+    copy = tmp_path / "project"
+    for name in project_files():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
+    git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
+        subprocess.run(["git", *command], cwd=copy, check=True, env={**os.environ, **git})
+    return copy
+
+
+def dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    env.pop("DVC_ROOT", None)
+    return subprocess.run([str(Path(bin_dir) / "dvc"), *args], cwd=repo, env=env,
+                          capture_output=True, text=True)
+
+
+def test_repro_runs_the_gated_pipeline_and_stops_on_bad_data(repo):
+    strict = {**TINY, "validate_raw": {"min_test_speakers_per_group": 1000}}
+    tiny_params(repo / "params.yaml", strict)
+    failed = dvc(repo, "repro", "validate_features")
+    assert failed.returncode != 0
+    assert "at least 1000 test speakers in every group" in failed.stdout + failed.stderr
+    assert not (repo / "data" / "features").exists()  # nothing after the gate ran
+    assert "Running stage 'preprocess'" not in failed.stdout
+
+    tiny_params(repo / "params.yaml")
+    done = dvc(repo, "repro", "validate_features")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for stage in STAGES[1:]:
+        assert f"Running stage '{stage}'" in done.stdout
+    assert (repo / "reports" / "validate_features.json").exists()
+    assert (repo / "data" / "features" / "test" / "waveforms.npy").exists()
+
+    again = dvc(repo, "repro", "validate_features")
+    assert again.returncode == 0 and "Data and pipelines are up to date" in again.stdout
+
+    dag = dvc(repo, "dag", "--md").stdout
+    for upstream, downstream in zip(STAGES, STAGES[1:]):
+        assert f"{upstream} --> {downstream}" in dag

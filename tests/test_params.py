@@ -1,0 +1,53 @@
+"""params.yaml sections are read strictly, with messages that name the key."""
+
+import pytest
+
+from speech2face.params import (
+    GenerateParams,
+    ParamsError,
+    PreprocessParams,
+    ValidateFeaturesParams,
+    ValidateRawParams,
+    load_section,
+)
+from speech2face.paths import PARAMS
+
+SECTIONS = {
+    "generate": GenerateParams,
+    "validate_raw": ValidateRawParams,
+    "preprocess": PreprocessParams,
+    "validate_features": ValidateFeaturesParams,
+}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_the_project_params_load(section):
+    assert isinstance(load_section(SECTIONS[section], section, PARAMS), SECTIONS[section])
+
+
+def test_nested_and_typed_values():
+    params = load_section(PreprocessParams, "preprocess", PARAMS)
+    assert params.audio.seconds == 6.0 and isinstance(params.audio.sample_rate, int)
+    assert isinstance(params.f0_search_hz, tuple)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128}",
+         "missing key 'f0_search_hz'"),
+        ("preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128,"
+         " f0_search_hz: [1, 2], extra: 1}", "unknown key"),
+        ("preprocess: {audio: {seconds: six, sample_rate: 16000}, image_size: 128,"
+         " f0_search_hz: [1, 2]}", "preprocess.audio.seconds: expected float"),
+        ("preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128,"
+         " f0_search_hz: [1]}", "f0_search_hz: expected a list of 2"),
+        ("other: {}", "no section 'preprocess'"),
+        ("preprocess: [", "cannot read"),
+    ],
+)
+def test_bad_params_name_the_key(tmp_path, text, message):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(ParamsError, match=message):
+        load_section(PreprocessParams, "preprocess", path)
