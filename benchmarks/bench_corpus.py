@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_corpus.py [--workers N] [--out /tmp/bench]
 
-Prints one Markdown table row per stage (wall time, clips/s, peak RSS of the process tree) for
+Prints a Markdown table (wall time and clips/s per stage) and the peak RSS of one process, for
 benchmarks/README.md. Outputs go to a scratch folder, never to data/.
 """
 
@@ -48,8 +48,10 @@ def main() -> None:
     print("| stage | clips | workers | wall time (s) | clips/s | peak RSS per process (MiB) |")
     print("| --- | --- | --- | --- | --- | --- |")
     for stage, seconds in (("generate", generate_s), ("preprocess", preprocess_s)):
-        print(f"| {stage} | {clips} | {args.workers} | {seconds:.1f} | {clips / seconds:.1f} "
-              f"| {peak_rss_mib():.0f} |")
+        print(
+            f"| {stage} | {clips} | {args.workers} | {seconds:.1f} | {clips / seconds:.1f} "
+            f"| {peak_rss_mib():.0f} |"
+        )
     if args.out is None:
         shutil.rmtree(scratch)
 

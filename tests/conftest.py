@@ -57,8 +57,9 @@ def tiny_raw(tmp_path_factory, params_file) -> Path:
 @pytest.fixture(scope="session")
 def tiny_features(tmp_path_factory, params_file, tiny_raw) -> Path:
     out = tmp_path_factory.mktemp("features") / "features"
-    result = run_cli("preprocess", "--params", params_file, "--raw", tiny_raw, "--out", out,
-                     "--workers", 2)
+    result = run_cli(
+        "preprocess", "--params", params_file, "--raw", tiny_raw, "--out", out, "--workers", 2
+    )
     assert result.exit_code == 0, result.output
     return out
 

@@ -34,14 +34,25 @@ def test_nested_and_typed_values():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128}",
-         "missing key 'f0_search_hz'"),
-        ("preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128,"
-         " f0_search_hz: [1, 2], extra: 1}", "unknown key"),
-        ("preprocess: {audio: {seconds: six, sample_rate: 16000}, image_size: 128,"
-         " f0_search_hz: [1, 2]}", "preprocess.audio.seconds: expected float"),
-        ("preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128,"
-         " f0_search_hz: [1]}", "f0_search_hz: expected a list of 2"),
+        (
+            "preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128}",
+            "missing key 'f0_search_hz'",
+        ),
+        (
+            "preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128,"
+            " f0_search_hz: [1, 2], extra: 1}",
+            "unknown key",
+        ),
+        (
+            "preprocess: {audio: {seconds: six, sample_rate: 16000}, image_size: 128,"
+            " f0_search_hz: [1, 2]}",
+            "preprocess.audio.seconds: expected float",
+        ),
+        (
+            "preprocess: {audio: {seconds: 6, sample_rate: 16000}, image_size: 128,"
+            " f0_search_hz: [1]}",
+            "f0_search_hz: expected a list of 2",
+        ),
         ("other: {}", "no section 'preprocess'"),
         ("preprocess: [", "cannot read"),
     ],

@@ -13,7 +13,7 @@ INT16_SCALE = 32767.0
 
 
 def load_mono(path: Path, sample_rate: int) -> np.ndarray:
-    """The file's audio as float32 mono at `sample_rate` (channels averaged, resampled if needed)."""
+    """The file's audio as float32 mono at `sample_rate` (channels averaged, resampled)."""
     try:
         samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
     except Exception as error:  # soundfile raises several types for missing or corrupt files

@@ -96,8 +96,10 @@ def _gate(name: str, tables_of, reports: Path) -> None:
     if result.success:
         console.print(f"gate {name} passed {len(result.outcomes)} checks; see {markdown_path}")
         return
-    console.print(f"[bold red]gate {name} FAILED[/] ({len(result.failures)} of "
-                  f"{len(result.outcomes)} checks); see {markdown_path} and {json_path}")
+    console.print(
+        f"[bold red]gate {name} FAILED[/] ({len(result.failures)} of "
+        f"{len(result.outcomes)} checks); see {markdown_path} and {json_path}"
+    )
     for outcome in result.failures:
         console.print(outcome.message(), highlight=False, markup=False)
     raise typer.Exit(1)

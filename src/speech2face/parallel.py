@@ -14,9 +14,7 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def parallel_map(
-    function: Callable, items: Sequence, workers: int, description: str
-) -> Iterator:
+def parallel_map(function: Callable, items: Sequence, workers: int, description: str) -> Iterator:
     """Yield `function(item)` for each item in order, computed on `workers` processes.
 
     With one worker (or one item) everything runs in this process, which keeps tracebacks and

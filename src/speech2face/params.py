@@ -111,4 +111,3 @@ def load_section(cls, section: str, path: Path):
     if not isinstance(document, dict) or section not in document:
         raise ParamsError(f"{path}: no section '{section}'")
     return _build(cls, document[section], f"{path}: {section}")
-

@@ -12,8 +12,9 @@ from tests.conftest import run_cli
 
 def digest(folder):
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in files}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+    }
 
 
 def test_manifest_keeps_the_contract(tiny_raw, params_file):
@@ -25,7 +26,9 @@ def test_manifest_keeps_the_contract(tiny_raw, params_file):
     assert (manifest.groupby("speaker_id").split.nunique() == 1).all()
     assert set(manifest.split) == set(SPLITS)
     assert manifest.duration_s.between(3.0, 6.0).all()
-    assert (manifest.groupby("speaker_id").sentence_id.nunique() == params["clips_per_speaker"]).all()
+    assert (
+        manifest.groupby("speaker_id").sentence_id.nunique() == params["clips_per_speaker"]
+    ).all()
     info = soundfile.info(tiny_raw / manifest.audio_path[0])
     assert info.samplerate == 16000 and info.channels == 1
     speakers = pd.read_csv(tiny_raw / SPEAKERS_NAME)

@@ -54,5 +54,6 @@ def test_splits_are_stratified_in_every_group():
 
 def test_assign_splits_rejects_bad_fractions():
     with pytest.raises(ValueError, match="sum to 1"):
-        assign_splits([("a",)] * 4, {"train": 0.9, "val": 0.2, "test": 0.1},
-                      np.random.default_rng(0))
+        assign_splits(
+            [("a",)] * 4, {"train": 0.9, "val": 0.2, "test": 0.1}, np.random.default_rng(0)
+        )

@@ -14,8 +14,9 @@ TOLERANCE = 1e-3
 
 
 def reference(samples: np.ndarray) -> np.ndarray:
-    spectrum = librosa.stft(samples, n_fft=512, hop_length=160, win_length=400,
-                            window="hann", center=False)
+    spectrum = librosa.stft(
+        samples, n_fft=512, hop_length=160, win_length=400, window="hann", center=False
+    )
     parts = np.stack([spectrum.real, spectrum.imag])
     return np.sign(parts) * np.abs(parts) ** 0.3
 
@@ -24,7 +25,7 @@ def reference(samples: np.ndarray) -> np.ndarray:
 def test_paper_spectrogram_matches_librosa(seconds):
     rng = np.random.default_rng(0)
     t = np.arange(int(16000 * seconds)) / 16000
-    samples = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(len(t)))
+    samples = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(len(t))
     samples = samples.astype(np.float32)
     ours = PaperSpectrogram()(torch.from_numpy(samples)[None])[0].numpy()
     expected = reference(samples)

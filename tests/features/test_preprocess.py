@@ -44,8 +44,9 @@ def test_bad_input_leaves_no_output(params_file, raw_copy, tmp_path):
     manifest = pd.read_csv(raw_copy / MANIFEST_NAME)
     (raw_copy / manifest.audio_path[len(manifest) - 1]).write_bytes(b"not audio")
     out = tmp_path / "features"
-    result = run_cli("preprocess", "--params", params_file, "--raw", raw_copy, "--out", out,
-                     "--workers", 1)
+    result = run_cli(
+        "preprocess", "--params", params_file, "--raw", raw_copy, "--out", out, "--workers", 1
+    )
     assert result.exit_code == 2
     assert manifest.audio_path[len(manifest) - 1] in result.output
     assert "cannot read audio" in result.output and "Traceback" not in result.output

@@ -23,8 +23,11 @@ def edit_clips(features, **values):
 
 
 def nan_in_array(features):
-    rewrite_array(features, "waveforms", lambda w: np.where(np.arange(w.shape[1]) == 5, np.nan,
-                                                           w.astype(np.float32)))
+    rewrite_array(
+        features,
+        "waveforms",
+        lambda w: np.where(np.arange(w.shape[1]) == 5, np.nan, w.astype(np.float32)),
+    )
 
 
 def nan_in_measurement(features):
@@ -40,8 +43,11 @@ def silent_waveform(features):
 
 
 def clipped_waveform(features):
-    rewrite_array(features, "waveforms",
-                  lambda w: np.where(np.arange(len(w))[:, None] == 1, 32767, w).astype(np.int16))
+    rewrite_array(
+        features,
+        "waveforms",
+        lambda w: np.where(np.arange(len(w))[:, None] == 1, 32767, w).astype(np.int16),
+    )
 
 
 def implausible_f0(features):
@@ -49,8 +55,11 @@ def implausible_f0(features):
 
 
 def black_face(features):
-    rewrite_array(features, "faces", lambda f: np.where(np.arange(len(f))[:, None, None, None] == 1,
-                                                       0, f).astype(np.uint8))
+    rewrite_array(
+        features,
+        "faces",
+        lambda f: np.where(np.arange(len(f))[:, None, None, None] == 1, 0, f).astype(np.uint8),
+    )
 
 
 DEFECTS = [
@@ -66,8 +75,17 @@ DEFECTS = [
 
 
 def gate(params_file, raw, features, reports):
-    return run_cli("validate_features", "--params", params_file, "--raw", raw,
-                   "--features", features, "--reports", reports)
+    return run_cli(
+        "validate_features",
+        "--params",
+        params_file,
+        "--raw",
+        raw,
+        "--features",
+        features,
+        "--reports",
+        reports,
+    )
 
 
 def test_preprocessed_features_pass(params_file, tiny_raw, tiny_features, tmp_path):
@@ -76,8 +94,11 @@ def test_preprocessed_features_pass(params_file, tiny_raw, tiny_features, tmp_pa
     assert json.loads((tmp_path / "validate_features.json").read_text())["success"]
 
 
-@pytest.mark.parametrize(("plant", "problem", "where"), DEFECTS,
-                         ids=[f"{d[0].__name__}-{i}" for i, d in enumerate(DEFECTS)])
+@pytest.mark.parametrize(
+    ("plant", "problem", "where"),
+    DEFECTS,
+    ids=[f"{d[0].__name__}-{i}" for i, d in enumerate(DEFECTS)],
+)
 def test_each_defect_fails_the_gate_naming_row_and_problem(
     plant, problem, where, params_file, tiny_raw, features_copy, tmp_path
 ):

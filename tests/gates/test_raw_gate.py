@@ -93,21 +93,41 @@ DEFECTS = [
 
 
 def test_generated_corpus_passes(params_file, tiny_raw, tmp_path):
-    result = run_cli("validate_raw", "--params", params_file, "--raw", tiny_raw,
-                     "--reports", tmp_path, "--workers", 1)
+    result = run_cli(
+        "validate_raw",
+        "--params",
+        params_file,
+        "--raw",
+        tiny_raw,
+        "--reports",
+        tmp_path,
+        "--workers",
+        1,
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "validate_raw.json").read_text())
     assert report["success"] and report["failed"] == 0 and report["evaluated"] > 30
     assert "PASSED" in (tmp_path / "validate_raw.md").read_text()
 
 
-@pytest.mark.parametrize(("plant", "problem", "where"), DEFECTS, ids=[d[0].__name__ for d in DEFECTS])
+@pytest.mark.parametrize(
+    ("plant", "problem", "where"), DEFECTS, ids=[d[0].__name__ for d in DEFECTS]
+)
 def test_each_defect_fails_the_gate_naming_row_and_problem(
     plant, problem, where, params_file, raw_copy, tmp_path
 ):
     plant(raw_copy)
-    result = run_cli("validate_raw", "--params", params_file, "--raw", raw_copy,
-                     "--reports", tmp_path, "--workers", 1)
+    result = run_cli(
+        "validate_raw",
+        "--params",
+        params_file,
+        "--raw",
+        raw_copy,
+        "--reports",
+        tmp_path,
+        "--workers",
+        1,
+    )
     assert result.exit_code == 1, result.output
     assert problem in result.output and where in result.output
     assert "Traceback" not in result.output
@@ -121,15 +141,25 @@ def test_too_few_test_speakers_per_group_fails(tiny_raw, tmp_path):
 
     strict = {**TINY, "validate_raw": {"min_test_speakers_per_group": 1000}}
     params = tiny_params(tmp_path / "params.yaml", strict)
-    result = run_cli("validate_raw", "--params", params, "--raw", tiny_raw,
-                     "--reports", tmp_path, "--workers", 1)
+    result = run_cli(
+        "validate_raw", "--params", params, "--raw", tiny_raw, "--reports", tmp_path, "--workers", 1
+    )
     assert result.exit_code == 1
     assert "at least 1000 test speakers in every group" in result.output
     assert "attribute='gender', value='female'" in result.output
 
 
 def test_unreadable_manifest_is_a_clear_error(params_file, tmp_path):
-    result = run_cli("validate_raw", "--params", params_file, "--raw", tmp_path / "nowhere",
-                     "--reports", tmp_path, "--workers", 1)
+    result = run_cli(
+        "validate_raw",
+        "--params",
+        params_file,
+        "--raw",
+        tmp_path / "nowhere",
+        "--reports",
+        tmp_path,
+        "--workers",
+        1,
+    )
     assert result.exit_code == 2
     assert "cannot read the manifest" in result.output and "Traceback" not in result.output

@@ -16,16 +16,49 @@ import numpy as np
 from speech2face.corpus.population import Speaker, uniform
 
 # Colour ramps, sampled by a tone in [0, 1].
-_SKIN = np.array([[0.97, 0.85, 0.76], [0.89, 0.71, 0.58], [0.75, 0.54, 0.39],
-                  [0.53, 0.36, 0.24], [0.34, 0.23, 0.16]])
-_HAIR = np.array([[0.07, 0.055, 0.05], [0.20, 0.13, 0.08], [0.40, 0.27, 0.15],
-                  [0.62, 0.47, 0.28], [0.86, 0.75, 0.52]])
-_IRIS = np.array([[0.20, 0.12, 0.07], [0.38, 0.23, 0.11], [0.47, 0.40, 0.20],
-                  [0.32, 0.46, 0.33], [0.37, 0.51, 0.63], [0.32, 0.54, 0.80]])
+_SKIN = np.array(
+    [
+        [0.97, 0.85, 0.76],
+        [0.89, 0.71, 0.58],
+        [0.75, 0.54, 0.39],
+        [0.53, 0.36, 0.24],
+        [0.34, 0.23, 0.16],
+    ]
+)
+_HAIR = np.array(
+    [
+        [0.07, 0.055, 0.05],
+        [0.20, 0.13, 0.08],
+        [0.40, 0.27, 0.15],
+        [0.62, 0.47, 0.28],
+        [0.86, 0.75, 0.52],
+    ]
+)
+_IRIS = np.array(
+    [
+        [0.20, 0.12, 0.07],
+        [0.38, 0.23, 0.11],
+        [0.47, 0.40, 0.20],
+        [0.32, 0.46, 0.33],
+        [0.37, 0.51, 0.63],
+        [0.32, 0.54, 0.80],
+    ]
+)
 _GREY = np.array([0.80, 0.80, 0.79], np.float32)
-_CLOTHES = np.array([[0.16, 0.22, 0.38], [0.42, 0.43, 0.45], [0.50, 0.16, 0.20],
-                     [0.33, 0.38, 0.24], [0.90, 0.89, 0.86], [0.12, 0.12, 0.13],
-                     [0.16, 0.42, 0.44], [0.72, 0.56, 0.26], [0.36, 0.46, 0.62]], np.float32)
+_CLOTHES = np.array(
+    [
+        [0.16, 0.22, 0.38],
+        [0.42, 0.43, 0.45],
+        [0.50, 0.16, 0.20],
+        [0.33, 0.38, 0.24],
+        [0.90, 0.89, 0.86],
+        [0.12, 0.12, 0.13],
+        [0.16, 0.42, 0.44],
+        [0.72, 0.56, 0.26],
+        [0.36, 0.46, 0.62],
+    ],
+    np.float32,
+)
 _BACKGROUND = np.array([0.74, 0.75, 0.77], np.float32)
 _WARM = np.array([0.85, 1.0, 1.12], np.float32)  # shadows lose blue before red
 _BLUSH = np.array([0.05, -0.03, -0.04], np.float32)
@@ -97,6 +130,7 @@ class _Look:
 
 
 def _look(s: Speaker) -> _Look:
+    """Turn a speaker's latents, gender, age and group profile into an appearance."""
     f, male = s.face, s.gender == "male"
     sex = 1.0 if male else -1.0
     aging = _clip((s.age - 30) / 45)
@@ -118,6 +152,7 @@ def _look(s: Speaker) -> _Look:
     balding = uniform(f["baldness"]) + 0.55 * aging - 0.15 if male else 0.0
     bald = 2 if balding > 1.0 else int(balding > 0.75)
     vol = {"curly": 0.06 + 0.05 * _clip(hair_len), "tied": 0.012}.get(style, 0.03)
+    vol = 0.015 if bald == 2 else vol
     whiskers = uniform(f["facial_hair"]) + 0.2 * aging if male else 0.0
     grey = _clip((s.age - 32 - 16 * nuisance[0]) / 30) ** 0.8
     return _Look(
@@ -176,13 +211,14 @@ class _Pose:
 
 
 def _pose(rng: np.random.Generator) -> _Pose:
+    """Draw one frame's small random variation."""
     g = rng.normal(size=12)
     return _Pose(
-        shift=(0.025 * g[0], _EYE_LINE + 0.02 * g[1]),
-        zoom=math.exp(0.025 * g[2]),
-        tilt=0.035 * g[3],
+        shift=(0.015 * g[0], _EYE_LINE + 0.015 * g[1]),
+        zoom=math.exp(0.02 * g[2]),
+        tilt=0.03 * g[3],
         light=(0.3 * g[4], -0.35 + 0.12 * g[5]),
-        exposure=math.exp(0.06 * g[6]),
+        exposure=math.exp(0.025 * g[6]),
         tint=tuple(0.012 * g[7:10]),
         smile=_clip(0.1 + 0.3 * g[10]),
         mouth_open=rng.random() ** 1.5,
@@ -268,6 +304,7 @@ def _noise(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _background(cv: _Canvas) -> None:
+    """Neutral studio backdrop, slightly lit behind the head."""
     c, p = cv.c, cv.pose
     glow = 1.04 - 0.08 * c[:, None] - 0.06 * (c[None, :] ** 2 + c[:, None] ** 2)
     cv.img[:] = glow[..., None] * (_BACKGROUND + np.array(p.tint, np.float32))
@@ -326,7 +363,8 @@ def _hair(cv: _Canvas, k: _Look, back: bool) -> None:
     if back and (k.bald == 2 or k.hair_len < 0.12 and not bun):
         return
     w = k.width + k.hair_vol
-    win = cv.window(-w - 0.2, -_CROWN - 0.25, w + 0.2, max(k.hair_len, 0.0) + 0.1)
+    reach = w + 0.25 * max(k.hair_len, 0.0) + 0.05
+    win = cv.window(-reach, -_CROWN - 0.25, reach, max(k.hair_len, 0.0) + 0.1)
     x, y = cv.grid(win)
     d = _hair_field(x, y, k, 0.0 if bun else k.hair_len)
     if back:
@@ -347,11 +385,13 @@ def _face_opening(x, y, k: _Look) -> np.ndarray:
     """Where the front hair leaves skin bare: forehead below the hairline, face and neck."""
     tilt = 0.35 * np.sign(k.part) * x * (y < 0.0)
     power = 2.6 - 0.8 * (k.bald == 1)
-    opening = np.abs(x / (0.93 * k.width)) ** power + np.abs(
-        (y - 0.25 + tilt) / (0.25 - k.hairline)) ** 2.6
+    opening = (
+        np.abs(x / (0.93 * k.width)) ** power
+        + np.abs((y - 0.25 + tilt) / (0.25 - k.hairline)) ** 2.6
+    )
     d = np.minimum((opening - 1.0) * 0.1, np.maximum(np.abs(x) - 0.78 * k.width, 0.3 - y))
     if k.bald == 2:
-        d = np.minimum(d, y + 0.12 + 0.5 * np.maximum(np.abs(x) - 0.85 * k.width, 0.0))
+        d = np.minimum(d, y + 0.1)
     return d
 
 
@@ -360,7 +400,7 @@ def _body(cv: _Canvas, k: _Look) -> None:
     win = cv.window(-1.5, 0.1, 1.5, 2.0)
     x, y = cv.grid(win)
     neck_half = (0.17 + 0.025 * k.male) + 0.25 * np.maximum(y - 0.62, 0.0) ** 2
-    neck = cv.cover(np.abs(x) - neck_half)
+    neck = cv.cover(np.maximum(np.abs(x) - neck_half, 0.1 - y))
     dark = 0.6 + 0.3 * _sat((y - k.chin + 0.06) / 0.25) - 0.2 * (x / neck_half) ** 2
     cv.paint(win, neck, k.skin * dark[..., None])
     sx = 0.95 + 0.1 * k.male
@@ -374,6 +414,7 @@ def _body(cv: _Canvas, k: _Look) -> None:
 
 
 def _ears(cv: _Canvas, k: _Look) -> None:
+    """Ears at the sides, drawn before the head so it covers their inner half."""
     for side in (-1, 1):
         cx = side * k.width * 0.97
         win = cv.window(cx - 0.08, -0.1, cx + 0.08, 0.22)
@@ -400,6 +441,7 @@ def _head(cv: _Canvas, k: _Look) -> None:
 
 
 def _eyes(cv: _Canvas, k: _Look) -> None:
+    """Almond eye openings with sclera, iris, pupil, glint, lash line, lid crease and blink."""
     p = cv.pose
     for side in (-1, 1):
         cx = side * k.eye_x
@@ -429,6 +471,7 @@ def _eyes(cv: _Canvas, k: _Look) -> None:
 
 
 def _brows(cv: _Canvas, k: _Look) -> None:
+    """Tapered, arched brows with a feathered edge; they grey later than the hair."""
     color = _greyed(k.hair, 0.5 * k.grey) * 0.75
     for side in (-1, 1):
         x0, x1 = k.eye_x - 1.1 * k.eye_w, k.eye_x + 1.3 * k.eye_w
@@ -444,12 +487,14 @@ def _brows(cv: _Canvas, k: _Look) -> None:
 
 
 def _nose(cv: _Canvas, k: _Look) -> None:
+    """The nose as shading: bridge flanks away from the light, tip highlight, wings, nostrils."""
     nw, ny = k.nose_w, k.nose_y
     win = cv.window(-2.2 * nw, -0.04, 2.2 * nw, ny + 0.04)
     x, y = cv.grid(win)
     lx = cv.pose.light[0]
     t = _sat(y / ny)
     flank = np.exp(-(((np.abs(x) - 0.02 - 0.5 * nw * t) / 0.014) ** 2)) * t**0.8
+    flank *= _sat((ny - y) / 0.02 + 0.5)
     away = 0.5 + np.sign(x) * _clip(lx, -0.5, 0.5)
     shade = 1 - 0.14 * flank * away
     shade *= 1 + 0.07 * _gauss(x, y, -0.01 * np.sign(lx), ny - 0.03, 0.015, 0.014)
@@ -463,7 +508,7 @@ def _nose(cv: _Canvas, k: _Look) -> None:
 
 
 def _mouth_curves(x, k: _Look, p: _Pose):
-    """Upper-lip top, lip meeting line, lower-lip bottom and the open gap, per column."""
+    """Per column: position across the mouth, lip meeting line, open gap, lip top, lip bottom."""
     u = x / (k.mouth_w * (1 + 0.1 * p.smile))
     uu = _sat(1.0 - u * u)
     line = k.mouth_y + (0.006 * k.aging - 0.02 * p.smile) * u * u
@@ -475,9 +520,10 @@ def _mouth_curves(x, k: _Look, p: _Pose):
 
 
 def _mouth(cv: _Canvas, k: _Look) -> None:
+    """Lips, and when open the mouth's inside with a hint of upper teeth."""
     p = cv.pose
-    mw = k.mouth_w * 1.2
-    win = cv.window(-mw, k.mouth_y - 0.05, mw, k.mouth_y + 0.07)
+    mw = k.mouth_w * 1.5
+    win = cv.window(-mw, k.mouth_y - 0.07, mw, k.mouth_y + 0.08)
     x, y = cv.grid(win)
     u, line, gap, top, bottom = _mouth_curves(x, k, p)
     edge = (np.abs(u) - 1) * k.mouth_w
@@ -522,7 +568,7 @@ def _lines(cv: _Canvas, k: _Look) -> None:
 
 def _whiskers(cv: _Canvas, k: _Look) -> None:
     """Stubble or beard over the lower face."""
-    win = cv.window(-k.width - 0.08, 0.0, k.width + 0.08, k.chin + 0.1)
+    win = cv.window(-k.width - 0.08, -0.08, k.width + 0.08, k.chin + 0.1)
     x, y = cv.grid(win)
     cheek = _sat((np.abs(x) - 0.08) / (k.width - 0.08)) ** 1.8
     top = (k.nose_y + 0.02) * (1 - cheek)
@@ -539,6 +585,7 @@ def _whiskers(cv: _Canvas, k: _Look) -> None:
 
 
 def _moustache(cv: _Canvas, k: _Look) -> None:
+    """A moustache following the upper lip, drooping at the ends."""
     win = cv.window(-k.mouth_w * 1.3, k.nose_y, k.mouth_w * 1.3, k.mouth_y + 0.04)
     x, y = cv.grid(win)
     u, _, _, top, _ = _mouth_curves(x, k, cv.pose)

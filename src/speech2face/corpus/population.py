@@ -15,12 +15,12 @@ Each speaker carries standard-normal identity latents:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from speech2face.manifest import AGE_RANGE, SPLITS, age_group
 
@@ -108,7 +108,7 @@ class Speaker:
 
 def uniform(z: float) -> float:
     """Map a standard-normal latent to (0, 1), for categorical choices."""
-    return float(norm.cdf(z))
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
 def _draw_age(rng: np.random.Generator) -> int:
@@ -139,6 +139,10 @@ def assign_splits(strata: list[tuple], fractions: dict[str, float], rng) -> list
     return splits
 
 
+def _named(names: tuple[str, ...], *parts: np.ndarray) -> dict[str, float]:
+    return dict(zip(names, np.concatenate(parts).tolist(), strict=True))
+
+
 def draw_population(
     n_speakers: int,
     group_shares: dict[str, float],
@@ -167,23 +171,25 @@ def draw_population(
         accents = list(profile.accents)
         weights = np.array([profile.accents[a] for a in accents])
         shared = rng.standard_normal(len(SHARED_LATENTS))
-        face = dict(zip(SHARED_LATENTS + FACE_LATENTS, np.concatenate(
-            [shared, rng.standard_normal(len(FACE_LATENTS))]).tolist()))
+        face_only = rng.standard_normal(len(FACE_LATENTS))
         voice_shared = link_strength * shared + noise_weight * rng.standard_normal(len(shared))
-        voice = dict(zip(SHARED_LATENTS + VOICE_LATENTS, np.concatenate(
-            [voice_shared, rng.standard_normal(len(VOICE_LATENTS))]).tolist()))
-        speakers.append(Speaker(
-            speaker_id=f"spk{i:05d}",
-            split=splits[i],
-            gender=str(genders[i]),
-            age=ages[i],
-            ethnicity=names[groups[i]],
-            profile=profile,
-            accent=accents[rng.choice(len(accents), p=weights / weights.sum())],
-            face=face,
-            voice=voice,
-            seed=int(rng.integers(2**32)),
-        ))
+        voice_only = rng.standard_normal(len(VOICE_LATENTS))
+        face = _named(SHARED_LATENTS + FACE_LATENTS, shared, face_only)
+        voice = _named(SHARED_LATENTS + VOICE_LATENTS, voice_shared, voice_only)
+        speakers.append(
+            Speaker(
+                speaker_id=f"spk{i:05d}",
+                split=splits[i],
+                gender=str(genders[i]),
+                age=ages[i],
+                ethnicity=names[groups[i]],
+                profile=profile,
+                accent=accents[rng.choice(len(accents), p=weights / weights.sum())],
+                face=face,
+                voice=voice,
+                seed=int(rng.integers(2**32)),
+            )
+        )
     return speakers
 
 

@@ -28,10 +28,10 @@ def contact_sheet(speakers: list[Speaker], path: Path, count: int, seed: int, si
     for axis, index in zip(np.ravel(axes), sorted(chosen)):
         speaker = speakers[index]
         axis.imshow(render_face(speaker, size=size))
-        axis.set_title(f"{speaker.gender[0].upper()} {speaker.age} {speaker.ethnicity}",
-                       fontsize=7)
-    figure.suptitle(f"speech2face default corpus: {len(chosen)} random speakers (synthetic)",
-                    fontsize=10)
+        axis.set_title(f"{speaker.gender[0].upper()} {speaker.age} {speaker.ethnicity}", fontsize=7)
+    figure.suptitle(
+        f"speech2face default corpus: {len(chosen)} random speakers (synthetic)", fontsize=10
+    )
     figure.tight_layout()
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=110, format="png")

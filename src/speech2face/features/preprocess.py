@@ -78,9 +78,11 @@ def write_split(rows: pd.DataFrame, raw_dir: Path, out_dir: Path, params, worker
     n, size = len(rows), params.image_size
     samples = int(round(params.audio.seconds * params.audio.sample_rate))
     waveforms = np.lib.format.open_memmap(
-        out_dir / "waveforms.npy", mode="w+", dtype=np.int16, shape=(n, samples))
+        out_dir / "waveforms.npy", mode="w+", dtype=np.int16, shape=(n, samples)
+    )
     faces = np.lib.format.open_memmap(
-        out_dir / "faces.npy", mode="w+", dtype=np.uint8, shape=(n, size, size, 3))
+        out_dir / "faces.npy", mode="w+", dtype=np.uint8, shape=(n, size, size, 3)
+    )
     paths = [(raw_dir / a, raw_dir / f) for a, f in zip(rows.audio_path, rows.face_path)]
     work = partial(clip_arrays, params=params)
     measurements = []

@@ -54,26 +54,32 @@ def arrays_table(features_dir: Path, manifest: pd.DataFrame, meta: dict) -> tupl
         for name, dtype in ARRAY_DTYPES.items():
             array, error = _load(features_dir / split / f"{name}.npy")
             arrays[split, name] = array
-            rows.append({
-                "split": split,
-                "array": name,
-                "error": error,
-                "dtype": str(array.dtype) if array is not None else None,
-                "expected_dtype": dtype,
-                "shape": str(array.shape) if array is not None else None,
-                "expected_shape": _expected_shape(name, expected, meta),
-                "nonfinite": _nonfinite(array) if array is not None else None,
-            })
+            rows.append(
+                {
+                    "split": split,
+                    "array": name,
+                    "error": error,
+                    "dtype": str(array.dtype) if array is not None else None,
+                    "expected_dtype": dtype,
+                    "shape": str(array.shape) if array is not None else None,
+                    "expected_shape": _expected_shape(name, expected, meta),
+                    "nonfinite": _nonfinite(array) if array is not None else None,
+                }
+            )
     x = gx.expectations
     checks = [
         x.ExpectColumnValuesToBeNull(column="error", description="the array file opens"),
-        x.ExpectColumnPairValuesToBeEqual(column_A="dtype", column_B="expected_dtype",
-                                          description="the array has the right dtype"),
         x.ExpectColumnPairValuesToBeEqual(
-            column_A="shape", column_B="expected_shape",
-            description="the array has the right shape (one row per manifest clip)"),
-        x.ExpectColumnValuesToBeInSet(column="nonfinite", value_set=[0],
-                                      description="the array holds no NaN or infinity"),
+            column_A="dtype", column_B="expected_dtype", description="the array has the right dtype"
+        ),
+        x.ExpectColumnPairValuesToBeEqual(
+            column_A="shape",
+            column_B="expected_shape",
+            description="the array has the right shape (one row per manifest clip)",
+        ),
+        x.ExpectColumnValuesToBeInSet(
+            column="nonfinite", value_set=[0], description="the array holds no NaN or infinity"
+        ),
     ]
     return Table("arrays", pd.DataFrame(rows), checks, ("split", "array")), arrays
 
@@ -123,18 +129,28 @@ def clips_table(features_dir: Path, arrays: dict, params: ValidateFeaturesParams
         ("rms", "the clip is not silent", (params.min_rms, None)),
         ("stored_rms", "the stored waveform is not silent", (params.min_rms, None)),
         ("clipping_fraction", "the clip is barely clipped", (0.0, params.max_clipping_fraction)),
-        ("stored_clipping_fraction", "the stored waveform is barely clipped",
-         (0.0, params.max_clipping_fraction)),
+        (
+            "stored_clipping_fraction",
+            "the stored waveform is barely clipped",
+            (0.0, params.max_clipping_fraction),
+        ),
         ("face_brightness", "face brightness is in range", params.brightness),
         ("face_contrast", "face contrast is in range", params.contrast),
     ]
-    checks = [x.ExpectColumnValuesToNotBeNull(column=c, description="the measurement is a number")
-              for c in MEASURED if c in frame]
-    checks += [x.ExpectColumnValuesToBeBetween(column=c, min_value=low, max_value=high,
-                                               description=text)
-               for c, text, (low, high) in bounds if c in frame]
-    checks += [x.ExpectColumnToExist(column=c, description="the array measurements were taken")
-               for c in ("stored_rms", "face_brightness")]
+    checks = [
+        x.ExpectColumnValuesToNotBeNull(column=c, description="the measurement is a number")
+        for c in MEASURED
+        if c in frame
+    ]
+    checks += [
+        x.ExpectColumnValuesToBeBetween(column=c, min_value=low, max_value=high, description=text)
+        for c, text, (low, high) in bounds
+        if c in frame
+    ]
+    checks += [
+        x.ExpectColumnToExist(column=c, description="the array measurements were taken")
+        for c in ("stored_rms", "face_brightness")
+    ]
     return Table("clips", frame, checks, ("split", "row", "clip_id"))
 
 
@@ -144,11 +160,21 @@ def f0_by_gender_table(clips: pd.DataFrame) -> Table:
 
     medians = clips.groupby("gender")["f0_median_hz"].median() if "gender" in clips else {}
     female, male = medians.get("female", np.nan), medians.get("male", np.nan)
-    frame = pd.DataFrame([{"female_f0_median_hz": female, "male_f0_median_hz": male,
-                           "female_minus_male_hz": female - male}])
+    frame = pd.DataFrame(
+        [
+            {
+                "female_f0_median_hz": female,
+                "male_f0_median_hz": male,
+                "female_minus_male_hz": female - male,
+            }
+        ]
+    )
     check = gx.expectations.ExpectColumnValuesToBeBetween(
-        column="female_minus_male_hz", min_value=0, strict_min=True,
-        description="women's median F0 is above men's")
+        column="female_minus_male_hz",
+        min_value=0,
+        strict_min=True,
+        description="women's median F0 is above men's",
+    )
     return Table("f0_by_gender", frame, [check], ("female_f0_median_hz", "male_f0_median_hz"))
 
 

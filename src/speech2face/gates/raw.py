@@ -74,18 +74,21 @@ def clips_table(manifest: pd.DataFrame, root: Path, params: ValidateRawParams, w
     frame = manifest.copy()
     frame.insert(0, "line", np.arange(2, len(frame) + 2))  # the manifest's line numbers
     has = set(frame.columns).__contains__
-    paths = list(zip(
-        frame["audio_path"] if has("audio_path") else [None] * len(frame),
-        frame["face_path"] if has("face_path") else [None] * len(frame),
-        strict=True,
-    ))
+    paths = list(
+        zip(
+            frame["audio_path"] if has("audio_path") else [None] * len(frame),
+            frame["face_path"] if has("face_path") else [None] * len(frame),
+            strict=True,
+        )
+    )
     facts = parallel_map(partial(file_facts, root=root), paths, workers, "Checking files")
     frame = pd.concat([frame, pd.DataFrame(list(facts), index=frame.index)], axis=1)
     for column in ("audio_sample_rate", "audio_duration_s", "audio_rms", "face_width"):
         frame[column] = _numbers(frame, column)
     if has("duration_s"):
-        frame["duration_mismatch_s"] = (_numbers(frame, "duration_s")
-                                        - frame["audio_duration_s"]).abs()
+        frame["duration_mismatch_s"] = (
+            _numbers(frame, "duration_s") - frame["audio_duration_s"]
+        ).abs()
     if has("sample_rate"):
         frame["declared_sample_rate"] = _numbers(frame, "sample_rate")
     if has("age"):
@@ -96,7 +99,8 @@ def clips_table(manifest: pd.DataFrame, root: Path, params: ValidateRawParams, w
         for column in ("split", "gender", "ethnicity"):
             if has(column):
                 frame[f"speaker_{column}_count"] = frame.groupby("speaker_id")[column].transform(
-                    "nunique")
+                    "nunique"
+                )
     return Table("clips", frame, clip_expectations(frame, params), ROW_COLUMNS)
 
 
@@ -104,10 +108,14 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
     import great_expectations as gx
 
     x = gx.expectations
-    checks = [x.ExpectColumnToExist(column=c, description="the manifest has the column")
-              for c in COLUMNS]
-    checks += [x.ExpectColumnValuesToNotBeNull(column=c, description="no value is missing")
-               for c in COLUMNS if c in frame]
+    checks = [
+        x.ExpectColumnToExist(column=c, description="the manifest has the column") for c in COLUMNS
+    ]
+    checks += [
+        x.ExpectColumnValuesToNotBeNull(column=c, description="no value is missing")
+        for c in COLUMNS
+        if c in frame
+    ]
     allowed = {
         "split": SPLITS,
         "gender": GENDERS,
@@ -117,49 +125,107 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
     wanted = [
         (x.ExpectColumnValuesToBeUnique, "clip_id", "clip ids are unique", {}),
         (x.ExpectColumnValuesToMatchRegex, "age", "age is a whole number", {"regex": INTEGER}),
-        (x.ExpectColumnValuesToMatchRegex, "sample_rate", "sample rate is a whole number",
-         {"regex": INTEGER}),
-        (x.ExpectColumnValuesToMatchRegex, "duration_s", "duration is a number",
-         {"regex": NUMBER}),
+        (
+            x.ExpectColumnValuesToMatchRegex,
+            "sample_rate",
+            "sample rate is a whole number",
+            {"regex": INTEGER},
+        ),
+        (x.ExpectColumnValuesToMatchRegex, "duration_s", "duration is a number", {"regex": NUMBER}),
         (x.ExpectColumnValuesToBeNull, "audio_error", "the audio file exists and decodes", {}),
         (x.ExpectColumnValuesToBeNull, "face_error", "the face image exists and decodes", {}),
-        (x.ExpectColumnValuesToBeInSet, "audio_sample_rate", "audio is at the expected rate",
-         {"value_set": [params.sample_rate]}),
-        (x.ExpectColumnValuesToBeBetween, "audio_duration_s", "audio duration is in range",
-         {"min_value": params.duration_s[0], "max_value": params.duration_s[1]}),
-        (x.ExpectColumnValuesToBeBetween, "duration_mismatch_s",
-         "declared duration matches the audio (within 50 ms)", {"max_value": 0.05}),
-        (x.ExpectColumnValuesToBeBetween, "audio_rms", "audio is not silent",
-         {"min_value": params.min_rms}),
+        (
+            x.ExpectColumnValuesToBeInSet,
+            "audio_sample_rate",
+            "audio is at the expected rate",
+            {"value_set": [params.sample_rate]},
+        ),
+        (
+            x.ExpectColumnValuesToBeBetween,
+            "audio_duration_s",
+            "audio duration is in range",
+            {"min_value": params.duration_s[0], "max_value": params.duration_s[1]},
+        ),
+        (
+            x.ExpectColumnValuesToBeBetween,
+            "duration_mismatch_s",
+            "declared duration matches the audio (within 50 ms)",
+            {"max_value": 0.05},
+        ),
+        (
+            x.ExpectColumnValuesToBeBetween,
+            "audio_rms",
+            "audio is not silent",
+            {"min_value": params.min_rms},
+        ),
         (x.ExpectColumnValuesToBeInSet, "face_mode", "face image is RGB", {"value_set": ["RGB"]}),
-        (x.ExpectColumnValuesToBeBetween, "face_width", "face image is large enough",
-         {"min_value": params.min_face_size}),
-        (x.ExpectColumnValuesToBeBetween, "age_years", "age is within the adult range",
-         {"min_value": AGE_RANGE[0], "max_value": AGE_RANGE[1]}),
-        (x.ExpectColumnValuesToBeInSet, "speaker_split_count", "no speaker is in two splits",
-         {"value_set": [1]}),
-        (x.ExpectColumnValuesToBeInSet, "speaker_gender_count", "a speaker has one gender",
-         {"value_set": [1]}),
-        (x.ExpectColumnValuesToBeInSet, "speaker_ethnicity_count", "a speaker has one group",
-         {"value_set": [1]}),
+        (
+            x.ExpectColumnValuesToBeBetween,
+            "face_width",
+            "face image is large enough",
+            {"min_value": params.min_face_size},
+        ),
+        (
+            x.ExpectColumnValuesToBeBetween,
+            "age_years",
+            "age is within the adult range",
+            {"min_value": AGE_RANGE[0], "max_value": AGE_RANGE[1]},
+        ),
+        (
+            x.ExpectColumnValuesToBeInSet,
+            "speaker_split_count",
+            "no speaker is in two splits",
+            {"value_set": [1]},
+        ),
+        (
+            x.ExpectColumnValuesToBeInSet,
+            "speaker_gender_count",
+            "a speaker has one gender",
+            {"value_set": [1]},
+        ),
+        (
+            x.ExpectColumnValuesToBeInSet,
+            "speaker_ethnicity_count",
+            "a speaker has one group",
+            {"value_set": [1]},
+        ),
     ]
-    wanted += [(x.ExpectColumnValuesToBeInSet, column, f"{column} is an allowed label",
-                {"value_set": list(values)}) for column, values in allowed.items()]
-    checks += [kind(column=column, description=text, **kwargs)
-               for kind, column, text, kwargs in wanted if column in frame]
+    wanted += [
+        (
+            x.ExpectColumnValuesToBeInSet,
+            column,
+            f"{column} is an allowed label",
+            {"value_set": list(values)},
+        )
+        for column, values in allowed.items()
+    ]
+    checks += [
+        kind(column=column, description=text, **kwargs)
+        for kind, column, text, kwargs in wanted
+        if column in frame
+    ]
     if "declared_sample_rate" in frame:
-        checks.append(x.ExpectColumnPairValuesToBeEqual(
-            column_A="declared_sample_rate", column_B="audio_sample_rate",
-            description="declared sample rate matches the audio"))
+        checks.append(
+            x.ExpectColumnPairValuesToBeEqual(
+                column_A="declared_sample_rate",
+                column_B="audio_sample_rate",
+                description="declared sample rate matches the audio",
+            )
+        )
     if "expected_age_group" in frame and "age_group" in frame:
-        checks.append(x.ExpectColumnPairValuesToBeEqual(
-            column_A="age_group", column_B="expected_age_group",
-            description="age group matches the age", ignore_row_if="either_value_is_missing"))
+        checks.append(
+            x.ExpectColumnPairValuesToBeEqual(
+                column_A="age_group",
+                column_B="expected_age_group",
+                description="age group matches the age",
+                ignore_row_if="either_value_is_missing",
+            )
+        )
     return checks
 
 
 def test_groups_table(manifest: pd.DataFrame, params: ValidateRawParams) -> Table:
-    """Test speakers per gender, age group and ethnicity value, so per-group results mean something."""
+    """Test speakers per gender, age group and ethnicity value: per-group results need them."""
     import great_expectations as gx
 
     allowed = {"gender": GENDERS, "age_group": age_group_labels(), "ethnicity": params.ethnicities}
@@ -168,12 +234,16 @@ def test_groups_table(manifest: pd.DataFrame, params: ValidateRawParams) -> Tabl
     rows = []
     for attribute, values in allowed.items():
         counts = test.groupby(attribute)["speaker_id"].nunique() if attribute in test else {}
-        rows += [{"attribute": attribute, "value": v, "test_speakers": int(counts.get(v, 0))}
-                 for v in values]
+        rows += [
+            {"attribute": attribute, "value": v, "test_speakers": int(counts.get(v, 0))}
+            for v in values
+        ]
     frame = pd.DataFrame(rows)
     check = gx.expectations.ExpectColumnValuesToBeBetween(
-        column="test_speakers", min_value=params.min_test_speakers_per_group,
-        description=f"at least {params.min_test_speakers_per_group} test speakers in every group")
+        column="test_speakers",
+        min_value=params.min_test_speakers_per_group,
+        description=f"at least {params.min_test_speakers_per_group} test speakers in every group",
+    )
     return Table("test_groups", frame, [check], ("attribute", "value"))
 
 

@@ -82,6 +82,11 @@ def _plain(value):
     return value
 
 
+def _pair(kwargs: dict) -> str | None:
+    """`a = b` for expectations over a pair of columns."""
+    return f"{kwargs['column_A']} = {kwargs['column_B']}" if "column_A" in kwargs else None
+
+
 def _outcome(table: Table, result) -> Outcome:
     config = result.expectation_config
     details = result.result or {}
@@ -95,7 +100,7 @@ def _outcome(table: Table, result) -> Outcome:
         table=table.name,
         description=config.description or config.type,
         expectation=config.type,
-        column=config.kwargs.get("column"),
+        column=config.kwargs.get("column") or _pair(config.kwargs),
         success=bool(result.success),
         unexpected=details.get("unexpected_count") if not result.success else None,
         rows=len(table.frame),
@@ -136,13 +141,16 @@ def write_reports(result: GateResult, report_dir: Path) -> tuple[Path, Path]:
     """Write `<gate>.json` (every expectation) and `<gate>.md` (a summary a person reads)."""
     json_path = report_dir / f"{result.gate}.json"
     markdown_path = report_dir / f"{result.gate}.md"
-    write_json(json_path, {
-        "gate": result.gate,
-        "success": result.success,
-        "evaluated": len(result.outcomes),
-        "failed": len(result.failures),
-        "expectations": [vars(o) for o in result.outcomes],
-    })
+    write_json(
+        json_path,
+        {
+            "gate": result.gate,
+            "success": result.success,
+            "evaluated": len(result.outcomes),
+            "failed": len(result.failures),
+            "expectations": [vars(o) for o in result.outcomes],
+        },
+    )
     write_text(markdown_path, summary(result))
     return json_path, markdown_path
 
