@@ -26,6 +26,18 @@ TINY = {
 }
 
 
+# The default population's group shares and split fractions, as in params.yaml.
+SHARES = {"group_a": 0.5, "group_b": 0.25, "group_c": 0.15, "group_d": 0.1}
+FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
+
+
+def population(n: int, seed: int, link_strength: float = 0.8):
+    """`n` speakers of the default population, without generating any clip."""
+    from speech2face.corpus.population import draw_population
+
+    return draw_population(n, SHARES, FRACTIONS, link_strength, seed)
+
+
 def tiny_params(path: Path, overrides: dict = TINY) -> Path:
     """The project's params.yaml with `overrides` merged into its sections, written to `path`."""
     params = yaml.safe_load(PARAMS.read_text())

@@ -9,15 +9,13 @@ import pytest
 
 from speech2face.corpus import face
 from speech2face.corpus.face import render_face
-from speech2face.corpus.population import GROUP_PROFILES, draw_population
-
-GROUPS = {"group_a": 0.5, "group_b": 0.25, "group_c": 0.15, "group_d": 0.1}
-SPLITS = {"train": 0.7, "val": 0.15, "test": 0.15}
+from speech2face.corpus.population import GROUP_PROFILES
+from tests.conftest import population
 
 
 @pytest.fixture(scope="module")
 def speakers():
-    return draw_population(40, GROUPS, SPLITS, 0.8, 7)
+    return population(40, 7)
 
 
 def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:

@@ -7,17 +7,14 @@ import pytest
 from speech2face.corpus.population import (
     SHARED_LATENTS,
     assign_splits,
-    draw_population,
     speakers_table,
 )
 from speech2face.manifest import AGE_RANGE
-
-SHARES = {"group_a": 0.5, "group_b": 0.25, "group_c": 0.15, "group_d": 0.1}
-FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
+from tests.conftest import FRACTIONS, SHARES, population
 
 
 def table(n=2000, link=0.8, seed=3) -> pd.DataFrame:
-    return speakers_table(draw_population(n, SHARES, FRACTIONS, link, seed))
+    return speakers_table(population(n, seed, link))
 
 
 def test_same_seed_same_population_other_seed_other():

@@ -7,7 +7,6 @@ import parselmouth
 import pytest
 from parselmouth.praat import call
 
-from speech2face.corpus.population import draw_population
 from speech2face.corpus.voice import (
     FEMALE_VARIANTS,
     MALE_VARIANTS,
@@ -16,15 +15,14 @@ from speech2face.corpus.voice import (
     synthesize_clip,
     voice_settings,
 )
+from tests.conftest import population
 
-GROUPS = {"group_a": 0.5, "group_b": 0.25, "group_c": 0.15, "group_d": 0.1}
-SPLITS = {"train": 0.7, "val": 0.15, "test": 0.15}
 SR = 16000
 
 
 @pytest.fixture(scope="module")
 def speakers():
-    return draw_population(80, GROUPS, SPLITS, 0.8, 0)
+    return population(80, 0)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +112,7 @@ def test_deterministic_whatever_the_order(speakers, sentences):
 
 
 def test_variants_fit_gender():
-    for s in draw_population(300, GROUPS, SPLITS, 0.8, 1):
+    for s in population(300, 1):
         variant = voice_settings(s).variant
         if s.gender == "female":
             assert variant in FEMALE_VARIANTS
