@@ -152,3 +152,86 @@ def validate_features_command(
 
     params = load_section(ValidateFeaturesParams, "validate_features", params_file)
     _gate("validate_features", lambda: feature_tables(features, raw, params), reports)
+
+
+ModelsDir = Annotated[Path, typer.Option("--models", help="The folder of trained models.")]
+EmbeddingsDir = Annotated[Path, typer.Option("--embeddings", help="Face embeddings and logits.")]
+MetricsDir = Annotated[Path, typer.Option("--metrics", help="Where stage metrics go.")]
+
+
+@app.command("train_face_encoder")
+@user_errors
+def train_face_encoder_command(
+    params_file: ParamsFile = paths.PARAMS,
+    features: FeaturesDir = paths.FEATURES,
+    models: ModelsDir = paths.MODELS,
+    embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+    metrics: MetricsDir = paths.METRICS,
+) -> None:
+    """The teacher: identity from faces; writes every clip's face embedding and logits."""
+    from speech2face.params import FaceEncoderParams, load_section
+    from speech2face.training.train_face_encoder import train_face_encoder
+
+    params = load_section(FaceEncoderParams, "train_face_encoder", params_file)
+    result = train_face_encoder(
+        params,
+        features,
+        models / "face_encoder",
+        embeddings,
+        metrics / "train_face_encoder.json",
+        params_file,
+    )
+    console.print(f"face encoder: {result}")
+
+
+@app.command("train_face_decoder")
+@user_errors
+def train_face_decoder_command(
+    params_file: ParamsFile = paths.PARAMS,
+    features: FeaturesDir = paths.FEATURES,
+    models: ModelsDir = paths.MODELS,
+    embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+    metrics: MetricsDir = paths.METRICS,
+) -> None:
+    """Face embedding -> canonical face picture."""
+    from speech2face.params import FaceDecoderParams, load_section
+    from speech2face.training.train_face_decoder import train_face_decoder
+
+    params = load_section(FaceDecoderParams, "train_face_decoder", params_file)
+    result = train_face_decoder(
+        params,
+        features,
+        embeddings,
+        models / "face_encoder",
+        models / "face_decoder",
+        metrics / "train_face_decoder.json",
+        params_file,
+    )
+    console.print(f"face decoder: {result}")
+
+
+@app.command("train_voice_encoder")
+@user_errors
+def train_voice_encoder_command(
+    params_file: ParamsFile = paths.PARAMS,
+    features: FeaturesDir = paths.FEATURES,
+    models: ModelsDir = paths.MODELS,
+    embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+    metrics: MetricsDir = paths.METRICS,
+) -> None:
+    """The student: voice -> face embedding, with the paper's loss."""
+    from speech2face.params import VoiceEncoderParams, load_section
+    from speech2face.training.train_voice_encoder import train_voice_encoder
+
+    params = load_section(VoiceEncoderParams, "train_voice_encoder", params_file)
+    result = train_voice_encoder(
+        params,
+        features,
+        embeddings,
+        models / "face_encoder",
+        models / "face_decoder",
+        models / "voice_encoder",
+        metrics / "train_voice_encoder.json",
+        params_file,
+    )
+    console.print(f"voice encoder: {result}")

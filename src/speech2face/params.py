@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,67 @@ class ValidateFeaturesParams:
     contrast: tuple[float, float]
 
 
+@dataclass(frozen=True)
+class TrainerParams:
+    """Lightning Trainer settings shared by the training stages."""
+
+    max_epochs: int
+    batch_size: int
+    workers: int
+    patience: int
+    accelerator: str  # "auto": the GPU when there is one
+    devices: int | str  # "auto" or a count; with strategy "ddp", one process per device
+    strategy: str
+    num_nodes: int
+
+
+@dataclass(frozen=True)
+class FaceEncoderParams:
+    seed: int
+    image_size: int
+    embedding_dim: int
+    width: int
+    dropout: float
+    lr: float
+    weight_decay: float
+    trainer: TrainerParams
+
+
+@dataclass(frozen=True)
+class FaceDecoderParams:
+    seed: int
+    width: int
+    lr: float
+    feature_weight: float
+    trainer: TrainerParams
+
+
+@dataclass(frozen=True)
+class VoiceEncoderParams:
+    seed: int
+    frontend: str
+    n_mels: int
+    width: float
+    dropout: float
+    crop_seconds: float
+    lr: float
+    lr_decay: float
+    lambda1: float
+    lambda2: float
+    temperature: float
+    trainer: TrainerParams
+
+
 def _convert(value, kind, where: str):
-    """`value` as `kind` (a dataclass, tuple, dict or scalar type), or a ParamsError."""
+    """`value` as `kind` (a dataclass, tuple, dict, union or scalar type), or a ParamsError."""
     origin = typing.get_origin(kind)
+    if isinstance(kind, types.UnionType):
+        for option in typing.get_args(kind):
+            try:
+                return _convert(value, option, where)
+            except ParamsError:
+                continue
+        raise ParamsError(f"{where}: expected {kind}, got {value!r}")
     if dataclasses.is_dataclass(kind):
         return _build(kind, value, where)
     if origin is tuple:

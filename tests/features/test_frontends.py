@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from speech2face.features.frontends import PaperSpectrogram
+from speech2face.features.frontends import LogMel, PaperSpectrogram, make_frontend
 
 # float32 STFTs of different libraries agree to about 1e-6 of the largest bin; after the
 # ^0.3 compression, relative error near zero grows, so compare with an absolute tolerance
@@ -36,3 +36,26 @@ def test_paper_spectrogram_matches_librosa(seconds):
 def test_paper_spectrogram_shape_for_six_seconds():
     frames = PaperSpectrogram()(torch.zeros(3, 96000))
     assert frames.shape == (3, 2, 257, 597)
+
+
+def test_log_mel_shape():
+    frames = LogMel(16000, n_mels=40)(torch.randn(2, 16000))
+    assert frames.shape == (2, 1, 40, 97)  # (16000 - 512) // 160 + 1 frames, as the paper's
+    assert frames.dtype == torch.float32
+
+
+def test_log_mel_is_finite_on_silence():
+    frames = LogMel()(torch.zeros(1, 8000))
+    assert torch.isfinite(frames).all()
+    assert torch.allclose(frames, torch.full_like(frames, np.log(1e-6)))
+
+
+@pytest.mark.parametrize("name", ["paper", "logmel"])
+def test_make_frontend_declares_its_output(name):
+    module, channels, bins = make_frontend(name, 16000, n_mels=32)
+    assert module(torch.randn(1, 16000)).shape[1:3] == (channels, bins)
+
+
+def test_make_frontend_names_the_allowed_values():
+    with pytest.raises(ValueError, match="paper, logmel"):
+        make_frontend("mfcc", 16000)

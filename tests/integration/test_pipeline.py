@@ -50,6 +50,7 @@ def dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
     env.pop("DVC_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
         [str(Path(bin_dir) / "dvc"), *args], cwd=repo, env=env, capture_output=True, text=True
     )
@@ -86,3 +87,48 @@ def dag_edges(repo: Path) -> set[tuple[str, str]]:
     names = dict(re.findall(r'(node\d+)\["(\w+)"\]', chart))
     edges = re.findall(r"(node\d+)-->(node\d+)", chart)
     return {(names[a], names[b]) for a, b in edges}
+
+
+def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
+    from tests.training.test_stages import TRAINING
+
+    tiny_params(repo / "params.yaml", TRAINING)
+    subprocess.run(
+        ["git", "commit", "-qam", "tiny params"],
+        cwd=repo,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
+    )
+    first = dvc(repo, "repro")
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    names = []
+    for lr in ("0.002", "0.003"):
+        name = f"lr-{lr}"
+        names.append(name)
+        run = dvc(repo, "exp", "run", "-n", name, "-S", f"train_voice_encoder.lr={lr}")
+        assert run.returncode == 0, run.stdout + run.stderr
+        ran = re.findall(r"Running stage '(\w+)'", run.stdout)
+        assert ran == ["train_voice_encoder"]  # nothing upstream of the changed stage
+
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}")
+    runs = client.search_runs(
+        [client.get_experiment_by_name("speech2face").experiment_id],
+        filter_string="tags.`speech2face.stage` = 'train_voice_encoder'",
+    )
+    by_lr = {r.data.params["train_voice_encoder.lr"]: r for r in runs}
+    assert {"0.002", "0.003"} <= set(by_lr)
+    for lr, name in zip(("0.002", "0.003"), names):
+        voice = by_lr[lr]
+        parent = client.get_run(voice.data.tags["mlflow.parentRunId"])
+        assert parent.data.tags["dvc.exp_name"] == name
+        assert parent.data.tags["speech2face.kind"] == "pipeline"
+        assert len(client.get_metric_history(voice.info.run_id, "val/recall_at_5")) >= 1

@@ -1,0 +1,1 @@
+"""Plain torch networks: face encoder (teacher), face decoder, voice encoder, and the loss."""

@@ -1,0 +1,146 @@
+"""MLflow tracking: the project's store, one pipeline run per `dvc repro`, a nested run per stage.
+
+The store is SQLite inside `mlruns/` with artifacts beside it, addressed by absolute paths of
+the real project root (DVC experiments run in temporary copies under `.dvc/tmp/exps/`, whose
+own `mlruns/` would be thrown away). `MLFLOW_TRACKING_URI` overrides it (e.g. a tracking
+server on PostgreSQL).
+
+Stages are separate processes, so the pipeline run of one `dvc repro` is found again by a tag:
+the id of the `dvc` process that launched the stage (its pid and start time). A command run by
+hand, outside DVC, gets a pipeline run of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from speech2face.paths import project_root
+
+EXPERIMENT = "speech2face"
+INVOCATION_TAG = "speech2face.invocation"
+KIND_TAG = "speech2face.kind"
+
+
+def real_root() -> Path:
+    """The project root, outside any temporary DVC experiment copy."""
+    root = project_root().as_posix()
+    return Path(root.split("/.dvc/tmp/exps/")[0])
+
+
+def tracking_uri() -> str:
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    store = real_root() / "mlruns"
+    store.mkdir(exist_ok=True)
+    return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def artifact_location(uri: str) -> str | None:
+    """Artifacts of a SQLite store go beside its database; a server keeps its own default."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").as_uri()
+    return None
+
+
+def invocation_id() -> str:
+    """Who launched this process: the nearest `dvc` ancestor (pid and start time), else us."""
+    import psutil
+
+    process = psutil.Process()
+    for ancestor in [process, *process.parents()]:
+        try:
+            program = [Path(part).name for part in ancestor.cmdline()[:2]]
+        except psutil.Error:
+            continue
+        if "dvc" in program:
+            return f"dvc-{ancestor.pid}-{ancestor.create_time():.0f}"
+    return f"cli-{process.pid}-{process.create_time():.0f}"
+
+
+def git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=project_root(),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def flat_params(path: Path) -> dict[str, str]:
+    """Every value of params.yaml as `section.key.subkey` -> value (MLflow params)."""
+
+    def walk(prefix: str, value) -> Iterator[tuple[str, str]]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(f"{prefix}.{key}" if prefix else str(key), item)
+        else:
+            yield prefix, str(value)
+
+    return dict(walk("", yaml.safe_load(Path(path).read_text())))
+
+
+def _experiment_id(client, uri: str) -> str:
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        return experiment.experiment_id
+    return client.create_experiment(EXPERIMENT, artifact_location=artifact_location(uri))
+
+
+def pipeline_run_id(params_path: Path) -> str:
+    """The pipeline run of this `dvc repro` (created by its first tracked stage)."""
+    from mlflow import MlflowClient
+
+    uri = tracking_uri()
+    client = MlflowClient(uri)
+    experiment = _experiment_id(client, uri)
+    invocation = invocation_id()
+    found = client.search_runs(
+        [experiment], filter_string=f"tags.`{INVOCATION_TAG}` = '{invocation}'", max_results=1
+    )
+    if found:
+        return found[0].info.run_id
+    tags = {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}
+    if git_commit():
+        tags["mlflow.source.git.commit"] = git_commit()
+    for variable in ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV"):
+        if os.environ.get(variable):
+            tags[f"dvc.{variable[4:].lower()}"] = os.environ[variable]
+    name = os.environ.get("DVC_EXP_NAME") or f"pipeline {invocation}"
+    run = client.create_run(experiment, tags=tags, run_name=name)
+    for key, value in flat_params(params_path).items():
+        client.log_param(run.info.run_id, key, value)
+    return run.info.run_id
+
+
+def is_global_zero() -> bool:
+    """False in the extra processes a multi-GPU or multi-node (DDP) launch starts."""
+    return all(int(os.environ.get(name, 0)) == 0 for name in ("LOCAL_RANK", "NODE_RANK"))
+
+
+@contextmanager
+def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
+    """A run for one stage, nested in this invocation's pipeline run; yields its run id.
+
+    Only the global-zero process tracks: the others of a DDP launch yield None.
+    """
+    import mlflow
+
+    if not is_global_zero():
+        yield None
+        return
+    mlflow.set_tracking_uri(tracking_uri())
+    parent = pipeline_run_id(params_path)
+    with mlflow.start_run(run_id=parent), mlflow.start_run(run_name=stage, nested=True) as run:
+        mlflow.set_tags({KIND_TAG: "stage", "speech2face.stage": stage})
+        mlflow.log_params(flat_params(params_path))
+        yield run.info.run_id

@@ -1,0 +1,1 @@
+"""Training on Lightning: DataModules over the features, LightningModules, and the train stages."""

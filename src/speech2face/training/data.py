@@ -1,0 +1,80 @@
+"""Datasets and DataModules over the memory-mapped arrays that `preprocess` and stages write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+def load_split(features_dir: Path, split: str) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """A split's memory-mapped waveforms and faces, and its clips.csv (array order)."""
+    folder = features_dir / split
+    arrays = {
+        "waveform": np.load(folder / "waveforms.npy", mmap_mode="r"),
+        "face": np.load(folder / "faces.npy", mmap_mode="r"),
+    }
+    return arrays, pd.read_csv(folder / "clips.csv")
+
+
+class ArrayDataset(Dataset):
+    """Rows `rows` of equally long arrays, as dicts of tensors.
+
+    With `crop`, the `waveform` array is cut to `crop` samples: at a random offset when
+    `random_crop` (augmentation by time shift), else from the start.
+    """
+
+    def __init__(
+        self,
+        arrays: dict[str, np.ndarray],
+        rows: np.ndarray | None = None,
+        crop: int | None = None,
+        random_crop: bool = False,
+    ):
+        self.arrays = arrays
+        self.rows = np.arange(len(next(iter(arrays.values())))) if rows is None else rows
+        self.crop, self.random_crop = crop, random_crop
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        row = int(self.rows[index])
+        item = {}
+        for name, array in self.arrays.items():
+            value = array[row]
+            if name == "waveform" and self.crop:
+                start = np.random.randint(0, len(value) - self.crop + 1) if self.random_crop else 0
+                value = value[start : start + self.crop]
+            item[name] = torch.from_numpy(np.array(value))
+        return item
+
+
+class ArrayDataModule(pl.LightningDataModule):
+    """Train and validation ArrayDatasets behind loaders (workers, pinned memory on GPU)."""
+
+    def __init__(self, train: Dataset, val: Dataset, batch_size: int, workers: int):
+        super().__init__()
+        self.train, self.val = train, val
+        self.batch_size, self.workers = batch_size, workers
+
+    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=self.workers > 0,
+            drop_last=shuffle and len(dataset) > self.batch_size,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val, shuffle=False)

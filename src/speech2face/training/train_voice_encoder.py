@@ -1,0 +1,181 @@
+"""Stage `train_voice_encoder`: the student, voice -> face embedding, with the paper's loss."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from speech2face.audio import INT16_SCALE
+from speech2face.models.losses import speech2face_loss
+from speech2face.params import VoiceEncoderParams
+from speech2face.tracking import stage_run
+from speech2face.training import networks
+from speech2face.training.common import embeddings, finish, fit_best, frozen, unit
+from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.metrics import VoiceFaceRetrieval
+
+
+class VoiceEncoderModule(pl.LightningModule):
+    """The student: waveform -> face embedding, trained with the paper's loss."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        decoder: nn.Module,
+        teacher_head: nn.Module,
+        lr: float,
+        lr_decay: float,
+        lambda1: float,
+        lambda2: float,
+        temperature: float,
+    ):
+        super().__init__()
+        self.net = net
+        self.decoder, self.teacher_head = frozen(decoder), frozen(teacher_head)
+        self.save_hyperparameters(ignore=["net", "decoder", "teacher_head"])
+        self.retrieval = VoiceFaceRetrieval()
+
+    def model_step(self, batch: dict, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        predicted = self.net(batch["waveform"].float() / INT16_SCALE)
+        terms = speech2face_loss(
+            predicted,
+            batch["embedding"].float(),
+            self.decoder.first_layer,
+            self.teacher_head,
+            self.hparams.lambda1,
+            self.hparams.lambda2,
+            self.hparams.temperature,
+        )
+        for name, value in terms.items():
+            self.log(
+                f"{split}/{name}",
+                value,
+                on_step=False,
+                on_epoch=True,
+                prog_bar=name == "loss",
+                sync_dist=split == "val",
+            )
+        return terms["loss"], predicted
+
+    def training_step(self, batch: dict, _) -> torch.Tensor:
+        self.decoder.eval()
+        self.teacher_head.eval()
+        return self.model_step(batch, "train")[0]
+
+    def validation_step(self, batch: dict, _) -> None:
+        _, predicted = self.model_step(batch, "val")
+        self.retrieval.update(predicted, batch["embedding"].float(), batch["speaker"])
+
+    def on_validation_epoch_end(self) -> None:
+        for name, value in self.retrieval.compute().items():
+            self.log(f"val/{name}", value, prog_bar=name in ("cosine", "recall_at_5"))
+        self.retrieval.reset()
+
+    def configure_optimizers(self):
+        # Adam with beta1 0.5 and eps 1e-4, exponential decay: the paper's optimiser.
+        optimizer = torch.optim.Adam(
+            self.net.parameters(), lr=self.hparams.lr, betas=(0.5, 0.999), eps=1e-4
+        )
+        decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.lr_decay)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": decay, "interval": "epoch"}}
+
+
+def start_at(net: torch.nn.Module, embedding: np.ndarray) -> None:
+    """Make the student start near `embedding` (the mean training target), not near zero.
+
+    Its last layer's bias becomes the embedding and its weights shrink tenfold: training
+    starts from the mean-embedding baseline and learns how each voice departs from it.
+    """
+    last = net.fc[-1]
+    with torch.no_grad():
+        last.bias.copy_(torch.from_numpy(embedding))
+        last.weight.mul_(0.1)
+
+
+def train_voice_encoder(
+    params: VoiceEncoderParams,
+    features: Path,
+    embeddings_dir: Path,
+    encoder_dir: Path,
+    decoder_dir: Path,
+    model_dir: Path,
+    metrics_path: Path,
+    params_path: Path,
+    **overrides,
+) -> dict:
+    """Voice -> face embedding with the paper's loss; validation retrieval among speakers."""
+    pl.seed_everything(params.seed, workers=True)
+    teacher, decoder = networks.load(encoder_dir), networks.load(decoder_dir)
+    meta = json.loads((features / "meta.json").read_text())
+    crop = int(round(params.crop_seconds * meta["sample_rate"]))
+
+    def table(split: str) -> dict:
+        arrays, clips = load_split(features, split)
+        speaker = pd.factorize(clips.speaker_id)[0].astype(np.int64)
+        return {
+            "waveform": arrays["waveform"],
+            "embedding": embeddings(embeddings_dir, split),
+            "speaker": speaker,
+        }
+
+    train, val = table("train"), table("val")
+    data = ArrayDataModule(
+        ArrayDataset(train, crop=crop, random_crop=True),
+        ArrayDataset(val, crop=crop),
+        params.trainer.batch_size,
+        params.trainer.workers,
+    )
+    embedding_dim = networks.config(encoder_dir)["embedding_dim"]
+    config = {
+        "frontend": params.frontend,
+        "sample_rate": meta["sample_rate"],
+        "n_mels": params.n_mels,
+        "embedding_dim": embedding_dim,
+        "width": params.width,
+        "dropout": params.dropout,
+    }
+    net = networks.build("voice_encoder", config)
+    mean_embedding = np.asarray(train["embedding"]).mean(axis=0)
+    start_at(net, mean_embedding)
+    module = VoiceEncoderModule(
+        net,
+        decoder,
+        teacher.head,
+        params.lr,
+        params.lr_decay,
+        params.lambda1,
+        params.lambda2,
+        params.temperature,
+    )
+    with stage_run("train_voice_encoder", params_path) as run_id:
+        trainer = fit_best(module, data, params, run_id, "val/recall_at_5", "max", **overrides)
+        validated = trainer.validate(module, data, verbose=False)[0]  # every DDP process
+        if not trainer.is_global_zero:
+            return {}
+        baseline = mean_embedding[None]
+        val_target = np.asarray(val["embedding"])
+        speakers = len(np.unique(val["speaker"]))
+        metrics = {
+            "val_cosine": validated["val/cosine"],
+            "val_recall_at_1": validated["val/recall_at_1"],
+            "val_recall_at_5": validated["val/recall_at_5"],
+            "val_recall_at_10": validated["val/recall_at_10"],
+            "val_speakers": speakers,
+            "chance_recall_at_5": 5.0 / speakers,
+            "baseline_mean_embedding_cosine": float(
+                np.mean(np.sum(unit(baseline) * unit(val_target), axis=1))
+            ),
+        }
+        net = module.net.cpu().eval()
+        networks.save(net, "voice_encoder", config, model_dir, {"run_id": run_id})
+        if run_id:
+            example = torch.from_numpy(np.asarray(val["waveform"][:2, :crop], dtype=np.float32))
+            networks.log_model(net, "voice_encoder", example / 32767.0)
+        finish(trainer, run_id, metrics, metrics_path)
+        return metrics

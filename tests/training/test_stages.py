@@ -1,0 +1,147 @@
+"""The three training stages on the tiny corpus: outputs, MLflow runs, determinism, DDP."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speech2face.manifest import SPLITS
+from tests.conftest import TINY, run_cli, tiny_params
+
+TRAINER = {
+    "max_epochs": 2,
+    "batch_size": 16,
+    "workers": 0,
+    "patience": 2,
+    "accelerator": "cpu",
+    "devices": 1,
+    "strategy": "auto",
+    "num_nodes": 1,
+}
+TRAINING = {
+    **TINY,
+    "train_face_encoder": {"image_size": 32, "embedding_dim": 32, "width": 8, "trainer": TRAINER},
+    "train_face_decoder": {"width": 8, "trainer": TRAINER},
+    "train_voice_encoder": {
+        "width": 0.125,
+        "crop_seconds": 1.0,
+        "n_mels": 32,
+        "trainer": {**TRAINER, "batch_size": 8},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A private MLflow store for these tests."""
+    folder = tmp_path_factory.mktemp("mlruns")
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
+    yield os.environ["MLFLOW_TRACKING_URI"]
+    if previous is None:
+        del os.environ["MLFLOW_TRACKING_URI"]
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_features, store):
+    """The three stages run once, in order, into one folder."""
+    root = tmp_path_factory.mktemp("trained")
+    params = tiny_params(root / "params.yaml", TRAINING)
+    common = [
+        "--params",
+        params,
+        "--features",
+        tiny_features,
+        "--models",
+        root / "models",
+        "--embeddings",
+        root / "embeddings",
+        "--metrics",
+        root / "metrics",
+    ]
+    for stage in ("train_face_encoder", "train_face_decoder", "train_voice_encoder"):
+        result = run_cli(stage, *common)
+        assert result.exit_code == 0, result.output
+    return root, common
+
+
+def metrics(root: Path, stage: str) -> dict:
+    return json.loads((root / "metrics" / f"{stage}.json").read_text())
+
+
+def test_face_encoder_writes_embeddings_and_logits_for_every_split(trained, tiny_features):
+    root, _ = trained
+    for split in SPLITS:
+        clips = len(np.load(tiny_features / split / "faces.npy", mmap_mode="r"))
+        assert np.load(root / "embeddings" / split / "embeddings.npy").shape == (clips, 32)
+        logits = np.load(root / "embeddings" / split / "logits.npy")
+        assert logits.shape[0] == clips and np.isfinite(logits).all()
+    result = metrics(root, "train_face_encoder")
+    assert 0.0 <= result["heldout_identity_accuracy"] <= 1.0 and result["identities"] > 5
+
+
+def test_every_stage_saves_its_model_and_metrics(trained):
+    root, _ = trained
+    for model in ("face_encoder", "face_decoder", "voice_encoder"):
+        assert (root / "models" / model / "model.pt").exists()
+        assert json.loads((root / "models" / model / "run.json").read_text())["run_id"]
+    voice = metrics(root, "train_voice_encoder")
+    assert {"val_cosine", "val_recall_at_5", "baseline_mean_embedding_cosine"} <= set(voice)
+
+
+def test_stages_are_nested_runs_of_one_pipeline_run(trained, store):
+    import mlflow
+
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    stages = {r.data.tags.get("speech2face.stage"): r for r in runs}
+    assert {"train_face_encoder", "train_face_decoder", "train_voice_encoder"} <= set(stages)
+    voice = stages["train_voice_encoder"]
+    assert "val/recall_at_5" in voice.data.metrics
+    assert voice.data.params["train_voice_encoder.width"] == "0.125"
+    parent = voice.data.tags["mlflow.parentRunId"]
+    assert mlflow.get_run(parent).data.tags["speech2face.kind"] == "pipeline"
+    history = mlflow.MlflowClient().get_metric_history(voice.info.run_id, "train/loss")
+    assert len(history) == 2  # one value per epoch: a learning curve
+
+
+def test_same_params_same_metrics(trained):
+    root, common = trained
+    first = metrics(root, "train_voice_encoder")
+    result = run_cli("train_voice_encoder", *common)
+    assert result.exit_code == 0, result.output
+    assert metrics(root, "train_voice_encoder") == first
+
+
+@pytest.mark.slow
+def test_voice_encoder_trains_with_ddp_on_two_cpu_processes(trained, tmp_path):
+    root, common = trained
+    ddp = {
+        **TRAINING,
+        "train_voice_encoder": {
+            **TRAINING["train_voice_encoder"],
+            "trainer": {
+                **TRAINING["train_voice_encoder"]["trainer"],
+                "devices": 2,
+                "strategy": "ddp",
+            },
+        },
+    }
+    params = tiny_params(tmp_path / "params.yaml", ddp)
+    command = [
+        Path(sys.executable).parent / "speech2face",
+        "train_voice_encoder",
+        "--params",
+        params,
+        *common[2:],
+    ]
+    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "MEMBER: 2/2" in output  # two processes joined the process group (gloo on CPU)
+    assert metrics(root, "train_voice_encoder")["val_speakers"] > 0
