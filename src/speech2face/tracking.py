@@ -140,7 +140,11 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
         return
     mlflow.set_tracking_uri(tracking_uri())
     parent = pipeline_run_id(params_path)
-    with mlflow.start_run(run_id=parent), mlflow.start_run(run_name=stage, nested=True) as run:
+    experiment = mlflow.get_run(parent).info.experiment_id
+    with (
+        mlflow.start_run(run_id=parent),
+        mlflow.start_run(run_name=stage, nested=True, experiment_id=experiment) as run,
+    ):
         mlflow.set_tags({KIND_TAG: "stage", "speech2face.stage": stage})
         mlflow.log_params(flat_params(params_path))
         yield run.info.run_id
