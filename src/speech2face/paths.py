@@ -7,14 +7,17 @@ from pathlib import Path
 
 
 def project_root() -> Path:
-    """The DVC project root: `DVC_ROOT` under `dvc repro`, else the nearest folder with dvc.yaml."""
-    if os.environ.get("DVC_ROOT"):
-        return Path(os.environ["DVC_ROOT"]).resolve()
+    """The DVC project a command runs in: the nearest folder with dvc.yaml, from the cwd.
+
+    DVC runs each stage in the root of the copy it reproduces (a temporary one under
+    `.dvc/tmp/exps/` for queued and `--temp` experiments), so the cwd comes first; `DVC_ROOT`
+    is the fallback.
+    """
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "dvc.yaml").exists():
             return folder
-    return here
+    return Path(os.environ.get("DVC_ROOT", here)).resolve()
 
 
 ROOT = project_root()
