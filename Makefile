@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+UI_PORT ?= 5000
 
-.PHONY: repro test test-fast lint sheet clean-venv
+.PHONY: repro test test-fast lint sheet ui ui-screenshot clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +24,17 @@ test-fast: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not slow"
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 sheet: $(INSTALLED)
 	$(BIN)/speech2face corpus_sheet
+
+ui: $(INSTALLED)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(UI_PORT)
+
+ui-screenshot: $(INSTALLED)
+	$(BIN)/python scripts/mlflow_ui_screenshot.py
 
 clean-venv:
 	rm -rf $(VENV)

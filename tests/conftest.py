@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -85,3 +86,87 @@ def raw_copy(tiny_raw, tmp_path) -> Path:
 @pytest.fixture
 def features_copy(tiny_features, tmp_path) -> Path:
     return Path(shutil.copytree(tiny_features, tmp_path / "features"))
+
+
+TRAINER = {
+    "max_epochs": 2,
+    "batch_size": 16,
+    "workers": 0,
+    "patience": 2,
+    "accelerator": "cpu",
+    "devices": 1,
+    "strategy": "auto",
+    "num_nodes": 1,
+}
+TRAINING = {
+    **TINY,
+    "train_face_encoder": {"image_size": 32, "embedding_dim": 32, "width": 8, "trainer": TRAINER},
+    "train_face_decoder": {"width": 8, "trainer": TRAINER},
+    "train_voice_encoder": {
+        "width": 0.125,
+        "crop_seconds": 1.0,
+        "n_mels": 32,
+        "trainer": {**TRAINER, "batch_size": 8},
+    },
+    "train_attribute_classifier": {"image_size": 32, "width": 8, "trainer": TRAINER},
+    "evaluate": {"bootstrap": 200, "shuffles": 5, "grid_speakers": 6},
+}
+TRAINING_STAGES = (
+    "train_face_encoder",
+    "train_face_decoder",
+    "train_voice_encoder",
+    "train_attribute_classifier",
+)
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    """A private MLflow store for these tests."""
+    folder = tmp_path_factory.mktemp("mlruns")
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
+    yield os.environ["MLFLOW_TRACKING_URI"]
+    if previous is None:
+        del os.environ["MLFLOW_TRACKING_URI"]
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, tiny_raw, tiny_features, store):
+    """The training stages run once, in order, into one folder."""
+    root = tmp_path_factory.mktemp("trained")
+    params = tiny_params(root / "params.yaml", TRAINING)
+    common = [
+        "--params",
+        params,
+        "--features",
+        tiny_features,
+        "--models",
+        root / "models",
+        "--embeddings",
+        root / "embeddings",
+        "--metrics",
+        root / "metrics",
+    ]
+    for stage in TRAINING_STAGES[:3]:
+        result = run_cli(stage, *common)
+        assert result.exit_code == 0, result.output
+    result = run_cli("train_attribute_classifier", *common, "--raw", tiny_raw)
+    assert result.exit_code == 0, result.output
+    return root, common
+
+
+def run_evaluate(trained, raw: Path, reports: Path):
+    """The evaluate stage on the trained tiny models, writing to `reports`."""
+    root, common = trained
+    folders = ["--embeddings", root / "embeddings", "--models", root / "models", "--raw", raw]
+    return run_cli("evaluate", *common[:4], *folders, "--reports", reports)
+
+
+@pytest.fixture(scope="session")
+def evaluated(trained, tiny_raw):
+    reports = trained[0] / "reports"
+    result = run_evaluate(trained, tiny_raw, reports)
+    assert result.exit_code == 0, result.output
+    return reports

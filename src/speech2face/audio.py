@@ -36,7 +36,3 @@ def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples * INT16_SCALE), -32768, 32767).astype(np.int16)
-
-
-def from_int16(samples: np.ndarray) -> np.ndarray:
-    return samples.astype(np.float32) / INT16_SCALE

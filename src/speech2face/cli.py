@@ -7,6 +7,7 @@ that use them, so `speech2face --help` answers at once.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -159,79 +160,131 @@ EmbeddingsDir = Annotated[Path, typer.Option("--embeddings", help="Face embeddin
 MetricsDir = Annotated[Path, typer.Option("--metrics", help="Where stage metrics go.")]
 
 
-@app.command("train_face_encoder")
+# Each training stage: (params class, the stage function's path arguments after `params`).
+TRAINING_STAGES = {
+    "train_face_encoder": (
+        "FaceEncoderParams",
+        "The teacher: identity from faces; writes every clip's face embedding and logits.",
+        lambda o: (o.features, o.models / "face_encoder", o.embeddings, o.metrics_file),
+    ),
+    "train_face_decoder": (
+        "FaceDecoderParams",
+        "Face embedding -> canonical face picture.",
+        lambda o: (
+            o.features,
+            o.embeddings,
+            o.models / "face_encoder",
+            o.models / "face_decoder",
+            o.metrics_file,
+        ),
+    ),
+    "train_voice_encoder": (
+        "VoiceEncoderParams",
+        "The student: voice -> face embedding, with the paper's loss.",
+        lambda o: (
+            o.features,
+            o.embeddings,
+            o.models / "face_encoder",
+            o.models / "face_decoder",
+            o.models / "voice_encoder",
+            o.metrics_file,
+        ),
+    ),
+    "train_attribute_classifier": (
+        "AttributeClassifierParams",
+        "Face++'s role: gender, age and ethnicity (and face geometry) from faces.",
+        lambda o: (
+            o.features,
+            o.raw,
+            o.embeddings,
+            o.models / "face_decoder",
+            o.models / "attribute_classifier",
+            o.metrics_file,
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TrainingFolders:
+    features: Path
+    raw: Path
+    embeddings: Path
+    models: Path
+    metrics_file: Path
+
+
+def _register_training(stage: str, params_class: str, summary: str, arguments) -> None:
+    """One CLI command per training stage, all with the same options."""
+
+    def command(
+        params_file: ParamsFile = paths.PARAMS,
+        features: FeaturesDir = paths.FEATURES,
+        raw: RawDir = paths.RAW,
+        embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+        models: ModelsDir = paths.MODELS,
+        metrics: MetricsDir = paths.METRICS,
+    ) -> None:
+        import importlib
+
+        from speech2face import params as params_module
+
+        module = importlib.import_module(f"speech2face.training.{stage}")
+        section = getattr(params_module, params_class)
+        params = params_module.load_section(section, stage, params_file)
+        folders = TrainingFolders(features, raw, embeddings, models, metrics / f"{stage}.json")
+        result = getattr(module, stage)(params, *arguments(folders), params_file)
+        console.print(f"{stage}: {result}")
+
+    command.__doc__ = summary
+    app.command(stage)(user_errors(command))
+
+
+for _stage, (_class, _summary, _arguments) in TRAINING_STAGES.items():
+    _register_training(_stage, _class, _summary, _arguments)
+
+
+@app.command("evaluate")
 @user_errors
-def train_face_encoder_command(
+def evaluate_command(
     params_file: ParamsFile = paths.PARAMS,
     features: FeaturesDir = paths.FEATURES,
-    models: ModelsDir = paths.MODELS,
     embeddings: EmbeddingsDir = paths.EMBEDDINGS,
-    metrics: MetricsDir = paths.METRICS,
+    raw: RawDir = paths.RAW,
+    models: ModelsDir = paths.MODELS,
+    reports: ReportsDir = paths.REPORTS,
 ) -> None:
-    """The teacher: identity from faces; writes every clip's face embedding and logits."""
-    from speech2face.params import FaceEncoderParams, load_section
-    from speech2face.training.train_face_encoder import train_face_encoder
+    """Test speakers: retrieval, matching, demographics, craniofacial; per group, vs controls."""
+    from speech2face.evaluation.stage import run_evaluation
+    from speech2face.params import EvaluateParams, load_section
 
-    params = load_section(FaceEncoderParams, "train_face_encoder", params_file)
-    result = train_face_encoder(
-        params,
-        features,
-        models / "face_encoder",
-        embeddings,
-        metrics / "train_face_encoder.json",
-        params_file,
-    )
-    console.print(f"face encoder: {result}")
+    params = load_section(EvaluateParams, "evaluate", params_file)
+    overall = run_evaluation(params, features, embeddings, raw, models, reports, params_file)
+    headline = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
+    shown = ", ".join(f"{k} {overall[k]:.3f}" for k in headline)
+    console.print(f"test speakers: {shown}; see {reports / 'evaluation.md'}")
 
 
-@app.command("train_face_decoder")
+@app.command("predict")
 @user_errors
-def train_face_decoder_command(
-    params_file: ParamsFile = paths.PARAMS,
-    features: FeaturesDir = paths.FEATURES,
+def predict_command(
+    audio: Annotated[Path, typer.Argument(help="A voice recording (any format librosa reads).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The face picture (PNG) to write.")],
     models: ModelsDir = paths.MODELS,
-    embeddings: EmbeddingsDir = paths.EMBEDDINGS,
-    metrics: MetricsDir = paths.METRICS,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="Use the models of this MLflow run instead.")
+    ] = None,
+    attributes: Annotated[
+        bool, typer.Option("--attributes", help="Print the face's gender, age and ethnicity.")
+    ] = False,
+    size: Annotated[int, typer.Option(help="Width and height of the picture, in pixels.")] = 256,
 ) -> None:
-    """Face embedding -> canonical face picture."""
-    from speech2face.params import FaceDecoderParams, load_section
-    from speech2face.training.train_face_decoder import train_face_decoder
+    """Picture the face behind a voice: voice encoder -> face embedding -> face decoder."""
+    from speech2face.predict import predict
 
-    params = load_section(FaceDecoderParams, "train_face_decoder", params_file)
-    result = train_face_decoder(
-        params,
-        features,
-        embeddings,
-        models / "face_encoder",
-        models / "face_decoder",
-        metrics / "train_face_decoder.json",
-        params_file,
-    )
-    console.print(f"face decoder: {result}")
-
-
-@app.command("train_voice_encoder")
-@user_errors
-def train_voice_encoder_command(
-    params_file: ParamsFile = paths.PARAMS,
-    features: FeaturesDir = paths.FEATURES,
-    models: ModelsDir = paths.MODELS,
-    embeddings: EmbeddingsDir = paths.EMBEDDINGS,
-    metrics: MetricsDir = paths.METRICS,
-) -> None:
-    """The student: voice -> face embedding, with the paper's loss."""
-    from speech2face.params import VoiceEncoderParams, load_section
-    from speech2face.training.train_voice_encoder import train_voice_encoder
-
-    params = load_section(VoiceEncoderParams, "train_voice_encoder", params_file)
-    result = train_voice_encoder(
-        params,
-        features,
-        embeddings,
-        models / "face_encoder",
-        models / "face_decoder",
-        models / "voice_encoder",
-        metrics / "train_voice_encoder.json",
-        params_file,
-    )
-    console.print(f"voice encoder: {result}")
+    prediction = predict(audio, out, models, run_id, size)
+    console.print(f"wrote {out}")
+    if attributes:
+        for name, (label, probability) in prediction.attributes.items():
+            typer.echo(f"{name}: {label} ({probability:.0%})")
+        typer.echo(f"age: {prediction.age:.0f}")

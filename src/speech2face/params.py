@@ -113,6 +113,32 @@ class VoiceEncoderParams:
     trainer: TrainerParams
 
 
+@dataclass(frozen=True)
+class AttributeClassifierParams:
+    seed: int
+    image_size: int
+    embedding_dim: int
+    width: int
+    dropout: float
+    lr: float
+    weight_decay: float
+    number_weight: float
+    decoded_faces: bool
+    trainer: TrainerParams
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    seed: int
+    bootstrap: int
+    confidence: float
+    recall_ks: tuple[int, ...]
+    shuffles: int
+    oracle_ridge: float
+    grid_speakers: int
+    batch_size: int
+
+
 def _convert(value, kind, where: str):
     """`value` as `kind` (a dataclass, tuple, dict, union or scalar type), or a ParamsError."""
     origin = typing.get_origin(kind)

@@ -128,6 +128,19 @@ def is_global_zero() -> bool:
 
 
 @contextmanager
+def pipeline_run(params_path: Path) -> Iterator[str | None]:
+    """This invocation's pipeline run, active; yields its id (None off global zero)."""
+    import mlflow
+
+    if not is_global_zero():
+        yield None
+        return
+    mlflow.set_tracking_uri(tracking_uri())
+    with mlflow.start_run(run_id=pipeline_run_id(params_path)) as run:
+        yield run.info.run_id
+
+
+@contextmanager
 def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
     """A run for one stage, nested in this invocation's pipeline run; yields its run id.
 
@@ -135,16 +148,12 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
     """
     import mlflow
 
-    if not is_global_zero():
-        yield None
-        return
-    mlflow.set_tracking_uri(tracking_uri())
-    parent = pipeline_run_id(params_path)
-    experiment = mlflow.get_run(parent).info.experiment_id
-    with (
-        mlflow.start_run(run_id=parent),
-        mlflow.start_run(run_name=stage, nested=True, experiment_id=experiment) as run,
-    ):
-        mlflow.set_tags({KIND_TAG: "stage", "speech2face.stage": stage})
-        mlflow.log_params(flat_params(params_path))
-        yield run.info.run_id
+    with pipeline_run(params_path) as parent:
+        if parent is None:
+            yield None
+            return
+        experiment = mlflow.get_run(parent).info.experiment_id
+        with mlflow.start_run(run_name=stage, nested=True, experiment_id=experiment) as run:
+            mlflow.set_tags({KIND_TAG: "stage", "speech2face.stage": stage})
+            mlflow.log_params(flat_params(params_path))
+            yield run.info.run_id

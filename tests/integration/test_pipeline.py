@@ -35,15 +35,21 @@ def repo(tmp_path) -> Path:
     for name in project_files():
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, copy / name)
-    git = {
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    commit(copy, "copy")
+    return copy
+
+
+def commit(repo: Path, message: str) -> None:
+    """Commit everything in `repo` (git ignores what DVC tracks)."""
+    identity = {
         "GIT_AUTHOR_NAME": "t",
         "GIT_AUTHOR_EMAIL": "t@t",
         "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@t",
     }
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
-        subprocess.run(["git", *command], cwd=copy, check=True, env={**os.environ, **git})
-    return copy
+    for command in (["add", "-A"], ["commit", "-qm", message]):
+        subprocess.run(["git", *command], cwd=repo, check=True, env={**os.environ, **identity})
 
 
 def dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -90,23 +96,13 @@ def dag_edges(repo: Path) -> set[tuple[str, str]]:
 
 
 def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
-    from tests.training.test_stages import TRAINING
+    from tests.conftest import TRAINING
 
     tiny_params(repo / "params.yaml", TRAINING)
-    subprocess.run(
-        ["git", "commit", "-qam", "tiny params"],
-        cwd=repo,
-        check=True,
-        env={
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@t",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@t",
-        },
-    )
+    commit(repo, "tiny params")
     first = dvc(repo, "repro")
     assert first.returncode == 0, first.stdout + first.stderr
+    commit(repo, "baseline")  # its metrics and reports, as a user commits a result
 
     names = []
     for lr in ("0.002", "0.003"):
@@ -115,7 +111,15 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
         run = dvc(repo, "exp", "run", "-n", name, "-S", f"train_voice_encoder.lr={lr}")
         assert run.returncode == 0, run.stdout + run.stderr
         ran = re.findall(r"Running stage '(\w+)'", run.stdout)
-        assert ran == ["train_voice_encoder"]  # nothing upstream of the changed stage
+        assert ran == ["train_voice_encoder", "evaluate"]  # nothing upstream of the change
+
+    diff = dvc(repo, "metrics", "diff")  # the baseline commit vs the last experiment
+    assert diff.returncode == 0, diff.stderr
+    assert "gender.female.cosine" in diff.stdout  # per-group changes
+    assert "gender.male." in dvc(repo, "exp", "diff", *names).stdout
+    evaluation_only = dvc(repo, "exp", "run", "-S", "evaluate.bootstrap=100")
+    ran = re.findall(r"Running stage '(\w+)'", evaluation_only.stdout)
+    assert ran == ["evaluate"]  # an evaluation setting never retrains
 
     import mlflow
 

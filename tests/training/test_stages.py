@@ -1,7 +1,6 @@
-"""The three training stages on the tiny corpus: outputs, MLflow runs, determinism, DDP."""
+"""The training stages on the tiny corpus: outputs, MLflow runs, determinism, DDP."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,65 +9,7 @@ import numpy as np
 import pytest
 
 from speech2face.manifest import SPLITS
-from tests.conftest import TINY, run_cli, tiny_params
-
-TRAINER = {
-    "max_epochs": 2,
-    "batch_size": 16,
-    "workers": 0,
-    "patience": 2,
-    "accelerator": "cpu",
-    "devices": 1,
-    "strategy": "auto",
-    "num_nodes": 1,
-}
-TRAINING = {
-    **TINY,
-    "train_face_encoder": {"image_size": 32, "embedding_dim": 32, "width": 8, "trainer": TRAINER},
-    "train_face_decoder": {"width": 8, "trainer": TRAINER},
-    "train_voice_encoder": {
-        "width": 0.125,
-        "crop_seconds": 1.0,
-        "n_mels": 32,
-        "trainer": {**TRAINER, "batch_size": 8},
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A private MLflow store for these tests."""
-    folder = tmp_path_factory.mktemp("mlruns")
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
-    yield os.environ["MLFLOW_TRACKING_URI"]
-    if previous is None:
-        del os.environ["MLFLOW_TRACKING_URI"]
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = previous
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, tiny_features, store):
-    """The three stages run once, in order, into one folder."""
-    root = tmp_path_factory.mktemp("trained")
-    params = tiny_params(root / "params.yaml", TRAINING)
-    common = [
-        "--params",
-        params,
-        "--features",
-        tiny_features,
-        "--models",
-        root / "models",
-        "--embeddings",
-        root / "embeddings",
-        "--metrics",
-        root / "metrics",
-    ]
-    for stage in ("train_face_encoder", "train_face_decoder", "train_voice_encoder"):
-        result = run_cli(stage, *common)
-        assert result.exit_code == 0, result.output
-    return root, common
+from tests.conftest import TRAINING, run_cli, tiny_params
 
 
 def metrics(root: Path, stage: str) -> dict:

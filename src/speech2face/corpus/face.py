@@ -194,6 +194,34 @@ def _look(s: Speaker) -> _Look:
     )
 
 
+# Craniofacial measurements of the canonical face, as a landmark-based measurement would take
+# them (paper's Figure 5): widths as fractions of the image width, the ratio unitless.
+GEOMETRY = (
+    "face_width",
+    "face_width_to_height",
+    "jaw_width",
+    "eye_spacing",
+    "nose_width",
+    "mouth_width",
+)
+
+
+def face_geometry(speaker: Speaker) -> dict[str, float]:
+    """The speaker's craniofacial measurements (`GEOMETRY`) on the canonical frontal picture."""
+    k = _look(speaker)
+    image = k.scale / 2.0  # face units -> fractions of the image width
+    t = k.mouth_y / k.chin
+    jaw = k.width * (1.0 - k.taper * t * t)  # half-width of the jaw at the mouth
+    return {
+        "face_width": 2.0 * k.width * image,
+        "face_width_to_height": 2.0 * k.width / (k.chin + _CROWN),
+        "jaw_width": 2.0 * jaw * image,
+        "eye_spacing": 2.0 * k.eye_x * image,
+        "nose_width": 2.0 * k.nose_w * image,
+        "mouth_width": 2.0 * k.mouth_w * image,
+    }
+
+
 @dataclass(frozen=True)
 class _Pose:
     """One frame's variation: framing, light and expression."""

@@ -11,7 +11,7 @@ import pandas as pd
 import soundfile
 from PIL import Image
 
-from speech2face.corpus.face import render_face
+from speech2face.corpus.face import face_geometry, render_face
 from speech2face.corpus.population import Speaker, draw_population, speakers_table
 from speech2face.corpus.voice import load_sentences, synthesize_clip
 from speech2face.files import atomic_path
@@ -85,12 +85,13 @@ def population(params: GenerateParams) -> list[Speaker]:
 
 
 def generate(params: GenerateParams, out_dir: Path, workers: int) -> pd.DataFrame:
-    """Write audio/, faces/, manifest.csv and speakers.csv to `out_dir`, atomically."""
+    """Write audio/, faces/, manifest.csv and speakers.csv (latents, face geometry), atomically."""
     speakers = population(params)
     jobs = clip_jobs(speakers, load_sentences(), params.clips_per_speaker)
     with atomic_path(out_dir, directory=True) as staging:
         work = partial(make_clip, root=staging, params=params)
         manifest = pd.DataFrame(list(parallel_map(work, jobs, workers, "Generating clips")))
         write_manifest(manifest, staging / MANIFEST_NAME)
-        speakers_table(speakers).to_csv(staging / SPEAKERS_NAME, index=False)
+        geometry = pd.DataFrame([face_geometry(s) for s in speakers]).add_prefix("geometry_")
+        speakers_table(speakers).join(geometry).to_csv(staging / SPEAKERS_NAME, index=False)
     return manifest

@@ -9,8 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from speech2face.errors import InputError
 from speech2face.features.frontends import make_frontend
 from speech2face.files import atomic_path, write_json
+from speech2face.models.attribute_classifier import AttributeClassifier
 from speech2face.models.face_decoder import FaceDecoder
 from speech2face.models.face_encoder import FaceEncoder
 from speech2face.models.voice_encoder import VoiceEncoder
@@ -28,6 +30,7 @@ BUILDERS = {
     "face_encoder": FaceEncoder,
     "face_decoder": FaceDecoder,
     "voice_encoder": voice_encoder,
+    "attribute_classifier": AttributeClassifier,
 }
 
 
@@ -35,17 +38,38 @@ def build(kind: str, config: dict) -> nn.Module:
     return BUILDERS[kind](**config)
 
 
-def save(net: nn.Module, kind: str, config: dict, folder: Path, runs: dict) -> None:
-    """Write `model.pt` (kind, config, weights) and `run.json` (MLflow run ids) to `folder`."""
+def save(
+    net: nn.Module, kind: str, config: dict, folder: Path, runs: dict, meta: dict | None = None
+) -> None:
+    """Write `model.pt` (kind, config, weights, meta) and `run.json` (MLflow run ids) to `folder`.
+
+    `meta` holds what using the network needs beyond its weights (e.g. the input length).
+    With a run id in `runs`, the folder is also logged to that (active) MLflow run, under
+    `models/<kind>`, so `speech2face predict --run-id` can rebuild the network from it.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    saved = {"kind": kind, "config": config, "meta": meta or {}, "state_dict": net.state_dict()}
     with atomic_path(folder / MODEL_FILE) as temporary:
-        torch.save({"kind": kind, "config": config, "state_dict": net.state_dict()}, temporary)
+        torch.save(saved, temporary)
     write_json(folder / RUN_FILE, runs)
+    if runs.get("run_id"):
+        import mlflow
+
+        mlflow.log_artifacts(str(folder), artifact_path=f"models/{kind}")
+
+
+def _saved(folder: Path, device: str = "cpu") -> dict:
+    try:
+        return torch.load(folder / MODEL_FILE, map_location=device, weights_only=True)
+    except FileNotFoundError as error:
+        raise InputError(
+            f"{folder}: no trained model ({MODEL_FILE}); run its stage first"
+        ) from error
 
 
 def load(folder: Path, device: str = "cpu") -> nn.Module:
     """The network saved in `folder`, in eval mode."""
-    saved = torch.load(folder / MODEL_FILE, map_location=device, weights_only=True)
+    saved = _saved(folder, device)
     net = build(saved["kind"], saved["config"])
     net.load_state_dict(saved["state_dict"])
     return net.eval().to(device)
@@ -53,7 +77,12 @@ def load(folder: Path, device: str = "cpu") -> nn.Module:
 
 def config(folder: Path) -> dict:
     """The constructor arguments of the network saved in `folder`."""
-    return torch.load(folder / MODEL_FILE, map_location="cpu", weights_only=True)["config"]
+    return _saved(folder)["config"]
+
+
+def meta(folder: Path) -> dict:
+    """What using the network saved in `folder` needs beyond its weights."""
+    return _saved(folder).get("meta", {})
 
 
 def runs(folder: Path) -> dict:
@@ -61,14 +90,24 @@ def runs(folder: Path) -> dict:
 
 
 @torch.no_grad()
-def batched(function, array: np.ndarray, batch_size: int = 128) -> list[np.ndarray]:
-    """Apply `function` (tensor -> tensor or tuple of tensors) over `array` in batches."""
-    outputs: list[list[np.ndarray]] = []
+def batched(function, array: np.ndarray, batch_size: int = 128):
+    """Apply `function` over `array` in batches; concatenate its outputs.
+
+    `function` maps a tensor to a tensor or a tuple of tensors (-> a list of arrays), or to a
+    dict of tensors or arrays (-> a dict of arrays).
+    """
+    outputs = []
     for start in range(0, len(array), batch_size):
         result = function(torch.from_numpy(np.array(array[start : start + batch_size])))
-        parts = result if isinstance(result, tuple) else (result,)
-        outputs.append([p.float().cpu().numpy() for p in parts])
-    return [np.concatenate(column) for column in zip(*outputs)]
+        if not isinstance(result, dict):
+            result = dict(enumerate(result if isinstance(result, tuple) else (result,)))
+        outputs.append({k: _numpy(v) for k, v in result.items()})
+    joined = {k: np.concatenate([part[k] for part in outputs]) for k in outputs[0]}
+    return joined if not all(isinstance(k, int) for k in joined) else list(joined.values())
+
+
+def _numpy(value) -> np.ndarray:
+    return value.float().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
 
 def log_model(net: nn.Module, name: str, example: torch.Tensor) -> None:

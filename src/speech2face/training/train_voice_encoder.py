@@ -173,9 +173,10 @@ def train_voice_encoder(
             ),
         }
         net = module.net.cpu().eval()
-        networks.save(net, "voice_encoder", config, model_dir, {"run_id": run_id})
+        inputs = {"sample_rate": meta["sample_rate"], "seconds": meta["seconds"]}
+        networks.save(net, "voice_encoder", config, model_dir, {"run_id": run_id}, inputs)
         if run_id:
             example = torch.from_numpy(np.asarray(val["waveform"][:2, :crop], dtype=np.float32))
-            networks.log_model(net, "voice_encoder", example / 32767.0)
+            networks.log_model(net, "voice_encoder", example / INT16_SCALE)
         finish(trainer, run_id, metrics, metrics_path)
         return metrics

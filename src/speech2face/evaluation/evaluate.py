@@ -1,0 +1,172 @@
+"""Stage `evaluate`: the paper's measurements on the held-out test speakers, per group.
+
+Every figure comes from model outputs on test speakers that no network was trained on: the
+voice encoder's predicted face embeddings, the faces the decoder draws from them, and the
+attribute classifier's reading of those faces against its reading of the true faces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from speech2face.audio import INT16_SCALE
+from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
+from speech2face.evaluation.controls import oracle_embeddings, shuffled_pairings
+from speech2face.evaluation.groups import group_table
+from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME
+from speech2face.params import EvaluateParams
+from speech2face.training import networks
+from speech2face.training.common import embeddings, face_images
+from speech2face.training.data import load_split
+
+MODELS = ("voice_encoder", "face_decoder", "attribute_classifier")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the evaluation found: per-system clip tables summarised per group, and the raw
+    outputs the figures and the report are drawn from."""
+
+    groups: pd.DataFrame  # system, attribute, group, metric, value, ci_low, ci_high, ...
+    gaps: pd.DataFrame  # system, attribute, metric, gap, ci_low, ci_high, worst, best
+    clips: pd.DataFrame  # the test clips (array order)
+    true_reading: dict[str, np.ndarray]  # the classifier on the true faces
+    readings: dict[str, dict[str, np.ndarray]]  # system -> the classifier on its decoded faces
+    classes: dict[str, list[str]]
+    grid: dict[str, np.ndarray]  # column title -> faces (speakers, H, W, 3) in [0, 1]
+    grid_titles: list[str]
+    classifier_accuracy: dict[str, float]  # on the true test faces, against the labels
+
+
+class Readers:
+    """The trained networks, as functions from arrays to what the evaluation needs."""
+
+    def __init__(self, models: Path, batch_size: int):
+        self.nets = {name: networks.load(models / name) for name in MODELS}
+        self.size = networks.config(models / "attribute_classifier")["image_size"]
+        self.batch_size = batch_size
+
+    def voice(self, waveforms: np.ndarray) -> np.ndarray:
+        """int16 waveforms -> predicted face embeddings."""
+        voice = self.nets["voice_encoder"]
+        run = lambda w: voice(w.float() / INT16_SCALE)  # noqa: E731
+        return networks.batched(run, waveforms, self.batch_size)[0]
+
+    def decode(self, embedding: np.ndarray) -> np.ndarray:
+        """Face embeddings -> decoded faces (N, 3, H, W) in [0, 1]."""
+        decoder = self.nets["face_decoder"]
+        return networks.batched(lambda e: decoder(e.float()), embedding, self.batch_size)[0]
+
+    def read(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """Faces (N, 3, H, W) in [0, 1], or uint8 (N, H, W, 3) -> the classifier's reading."""
+        classifier = self.nets["attribute_classifier"]
+
+        def run(batch: torch.Tensor) -> dict:
+            images = face_images(batch, self.size) if batch.dtype == torch.uint8 else batch
+            return classifier.describe(images)
+
+        return networks.batched(run, images, self.batch_size)
+
+    @property
+    def classes(self) -> dict[str, list[str]]:
+        return self.nets["attribute_classifier"].classes
+
+
+def _summarise(tables: dict[str, pd.DataFrame], clips, params) -> tuple[pd.DataFrame, ...]:
+    groups, gaps = [], []
+    for system, table in tables.items():
+        rows, gap = group_table(
+            table, clips, GROUP_COLUMNS, params.bootstrap, params.confidence, params.seed
+        )
+        groups.append(rows.assign(system=system))
+        gaps.append(gap.assign(system=system))
+    groups, gaps = pd.concat(groups, ignore_index=True), pd.concat(gaps, ignore_index=True)
+    return _mark_beyond_shuffled(groups), gaps
+
+
+def _mark_beyond_shuffled(groups: pd.DataFrame) -> pd.DataFrame:
+    """Whether each interval lies beyond the shuffled control's, on the good side."""
+    key = ["attribute", "group", "metric"]
+    chance = groups[groups.system == "shuffled"].set_index(key)[["ci_low", "ci_high"]]
+    joined = groups.join(chance, on=key, rsuffix="_shuffled")
+    lower = joined.metric.isin(LOWER_IS_BETTER)
+    beyond = np.where(
+        lower,
+        joined.ci_high < joined.ci_low_shuffled,
+        joined.ci_low > joined.ci_high_shuffled,
+    )
+    groups["beyond_shuffled"] = np.where(groups.system == "shuffled", np.nan, beyond)
+    return groups
+
+
+def _mean_table(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    return sum(tables[1:], tables[0]) / len(tables)
+
+
+def _grid(readers: Readers, faces, voice, truth, clips, params) -> tuple[dict, list[str]]:
+    """The first clip of `grid_speakers` random test speakers: true face, the face decoded from
+    the true embedding, and the face decoded from the voice."""
+    first = clips.drop_duplicates("speaker_id")
+    rng = np.random.default_rng(params.seed)
+    chosen = first.iloc[np.sort(rng.permutation(len(first))[: params.grid_speakers])]
+    rows = chosen.index.to_numpy()
+    decoded_voice, decoded_true = readers.decode(voice[rows]), readers.decode(truth[rows])
+    size = decoded_voice.shape[-1]
+    true_faces = face_images(torch.from_numpy(np.array(faces[rows])), size).numpy()
+    columns = {
+        "true face": true_faces,
+        "from true embedding": decoded_true,
+        "from voice": decoded_voice,
+    }
+    titles = [f"{r.speaker_id} {r.gender} {r.age} {r.ethnicity}" for r in chosen.itertuples()]
+    return {k: v.transpose(0, 2, 3, 1) for k, v in columns.items()}, titles
+
+
+def evaluate(
+    params: EvaluateParams, features: Path, embeddings_dir: Path, raw: Path, models: Path
+) -> Evaluation:
+    """Run every measurement on the test speakers, for the model and the three controls."""
+    torch.manual_seed(params.seed)
+    readers = Readers(models, params.batch_size)
+    arrays, clips = load_split(features, "test")
+    target = np.asarray(embeddings(embeddings_dir, "test"), dtype=np.float64)
+    true_reading = readers.read(arrays["face"])
+    truth = Truth(target, clips.speaker_id.to_numpy(), true_reading)
+
+    predictions = {"voice": readers.voice(arrays["waveform"]).astype(np.float64), "ceiling": target}
+    if (raw / SPEAKERS_NAME).exists():
+        train_clips = load_split(features, "train")[1]
+        oracle = oracle_embeddings(
+            pd.read_csv(raw / SPEAKERS_NAME),
+            train_clips.speaker_id.to_numpy(),
+            np.asarray(embeddings(embeddings_dir, "train"), dtype=np.float64),
+            clips.speaker_id.to_numpy(),
+            params.oracle_ridge,
+        )
+        if oracle is not None:
+            predictions["oracle"] = oracle
+    readings = {s: readers.read(readers.decode(p)) for s, p in predictions.items()}
+    ks = params.recall_ks
+    tables = {s: clip_metrics(predictions[s], readings[s], truth, ks) for s in predictions}
+    voice, voice_reading = predictions["voice"], readings["voice"]
+    pairings = shuffled_pairings(truth.speakers, params.shuffles, params.seed)
+    tables["shuffled"] = _mean_table(
+        [
+            clip_metrics(voice[p], {k: v[p] for k, v in voice_reading.items()}, truth, ks)
+            for p in pairings
+        ]
+    )
+    groups, gaps = _summarise(tables, clips, params)
+    grid, titles = _grid(readers, arrays["face"], voice, target, clips, params)
+    accuracy = {
+        f"{name}_accuracy": float(np.mean(true_reading[name] == clips[name].astype(str)))
+        for name in readers.classes
+    }
+    return Evaluation(
+        groups, gaps, clips, true_reading, readings, readers.classes, grid, titles, accuracy
+    )

@@ -1,0 +1,158 @@
+"""What the evaluation writes: DVC metrics and plots, tables, figures, and its MLflow record."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from speech2face.evaluation import plots
+from speech2face.evaluation.evaluate import Evaluation
+from speech2face.files import atomic_path, write_json, write_text
+
+BAR_METRICS = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
+FIGURES_DIR, PLOTS_DIR = "figures", "plots"
+
+
+def _entry(rows: pd.DataFrame) -> dict:
+    first = rows.iloc[0]
+    return {
+        "clips": int(first.clips),
+        "speakers": int(first.speakers),
+        **{m: _number(v) for m, v in zip(rows.metric, rows.value)},
+    }
+
+
+def _number(value) -> float | None:
+    """A JSON number, or null where a metric is undefined (e.g. no variation to correlate)."""
+    return float(value) if np.isfinite(value) else None
+
+
+def _nested(groups: pd.DataFrame) -> dict:
+    """{"overall": {...}, attribute: {group: {metric: value, clips, speakers}}} of one system."""
+    nested: dict = {}
+    for (attribute, group), rows in groups.groupby(["attribute", "group"], sort=False):
+        if attribute == "overall":
+            nested["overall"] = _entry(rows)
+        else:
+            nested.setdefault(attribute, {})[group] = _entry(rows)
+    return nested
+
+
+def metrics_document(evaluation: Evaluation) -> dict:
+    """reports/metrics.json: the model per group, its gaps, the controls, the classifier."""
+    groups, gaps = evaluation.groups, evaluation.gaps
+    document = _nested(groups[groups.system == "voice"])
+    voice_gaps = gaps[gaps.system == "voice"]
+    document["gap"] = {
+        attribute: {m: _number(g) for m, g in zip(rows.metric, rows.gap)}
+        for attribute, rows in voice_gaps.groupby("attribute", sort=False)
+    }
+    document["controls"] = {
+        system: _nested(rows) for system, rows in groups[groups.system != "voice"].groupby("system")
+    }
+    document["classifier_on_true_faces"] = evaluation.classifier_accuracy
+    return document
+
+
+def _key(*parts: str) -> str:
+    """An MLflow metric key: characters it would drop silently become '_'."""
+    return "/".join(re.sub(r"[^A-Za-z0-9_. -]", "_", str(p)) for p in parts)
+
+
+def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """MLflow keys: test/<metric>/<attribute>/<group> (and /ci_low, /ci_high), the group sizes,
+    the gaps test/<metric>/<attribute>/gap, and control/<system>/<metric>/... for controls."""
+    flat = {}
+    for row in evaluation.groups.itertuples():
+        where = ("overall",) if row.attribute == "overall" else (row.attribute, row.group)
+        if row.system == "voice":
+            flat[_key("test", row.metric, *where)] = row.value
+            flat[_key("test", row.metric, *where, "ci_low")] = row.ci_low
+            flat[_key("test", row.metric, *where, "ci_high")] = row.ci_high
+            flat[_key("test", "clips", *where)] = row.clips
+            flat[_key("test", "speakers", *where)] = row.speakers
+        else:
+            flat[_key("control", row.system, row.metric, *where)] = row.value
+    for row in evaluation.gaps[evaluation.gaps.system == "voice"].itertuples():
+        flat[_key("test", row.metric, row.attribute, "gap")] = row.gap
+    for name, value in evaluation.classifier_accuracy.items():
+        flat[_key("test", "classifier_on_true_faces", name)] = value
+    return {k: float(v) for k, v in flat.items() if np.isfinite(v)}
+
+
+def figures(evaluation: Evaluation) -> dict[str, Figure]:
+    """The evaluation's figures by file name."""
+    voice = evaluation.readings["voice"]
+    measures = {
+        name.removeprefix("geometry_"): (voice[name], evaluation.true_reading[name])
+        for name in voice
+        if name.startswith("geometry_")
+    }
+    made = {
+        "confusion.png": plots.confusion_figure(evaluation.true_reading, voice, evaluation.classes),
+        "groups.png": plots.group_bars_figure(evaluation.groups, list(BAR_METRICS)),
+        "faces.png": plots.face_grid_figure(evaluation.grid, evaluation.grid_titles),
+    }
+    if measures:
+        made["craniofacial.png"] = plots.craniofacial_figure(measures)
+    return made
+
+
+def _plot_tables(evaluation: Evaluation) -> dict[str, pd.DataFrame]:
+    """DVC plots data: per-clip confusion pairs, and the model's per-group values."""
+    tables = {
+        f"confusion_{name}.csv": pd.DataFrame(
+            {
+                "true_face": evaluation.true_reading[name],
+                "voice_face": evaluation.readings["voice"][name],
+            }
+        )
+        for name in evaluation.classes
+    }
+    voice = evaluation.groups[
+        (evaluation.groups.system == "voice") & evaluation.groups.metric.isin(BAR_METRICS)
+    ]
+    by_group = voice.assign(group=voice.attribute + ": " + voice.group).pivot_table(
+        index="group", columns="metric", values="value", sort=False
+    )
+    tables["by_group.csv"] = by_group.reset_index()
+    return tables
+
+
+def write_outputs(
+    evaluation: Evaluation, made: dict[str, Figure], report: str, reports: Path
+) -> dict:
+    """Write every output under `reports` atomically; return the metrics document."""
+    document = metrics_document(evaluation)
+    with atomic_path(reports / FIGURES_DIR, directory=True) as staging:
+        for name, figure in made.items():
+            figure.savefig(staging / name, dpi=110)
+    with atomic_path(reports / PLOTS_DIR, directory=True) as staging:
+        for name, table in _plot_tables(evaluation).items():
+            table.to_csv(staging / name, index=False)
+    for name, table in (("groups.csv", evaluation.groups), ("gaps.csv", evaluation.gaps)):
+        with atomic_path(reports / name) as temporary:
+            table.to_csv(temporary, index=False, float_format="%.6g")
+    write_json(reports / "metrics.json", document)
+    write_text(reports / "evaluation.md", report)
+    return document
+
+
+def log_to_mlflow(evaluation: Evaluation, made: dict[str, Figure], reports: Path, models: dict):
+    """Log metrics, tables, figures and the report to the active (pipeline) run."""
+    import mlflow
+
+    metrics = flat_metrics(evaluation)
+    items = list(metrics.items())
+    for start in range(0, len(items), 500):
+        mlflow.log_metrics(dict(items[start : start + 500]))
+    mlflow.log_table(evaluation.groups, artifact_file="evaluation/groups.json")
+    mlflow.log_table(evaluation.gaps, artifact_file="evaluation/gaps.json")
+    for name, figure in made.items():
+        mlflow.log_figure(figure, f"evaluation/{name}")
+    mlflow.log_artifact(str(reports / "evaluation.md"), artifact_path="evaluation")
+    mlflow.set_tags({f"speech2face.models.{k}": v for k, v in models.items()})

@@ -1,0 +1,107 @@
+"""Evaluation figures: confusion matrices, per-group bars, face grid, craniofacial scatter."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+SYSTEM_STYLE = {  # system -> (label, colour)
+    "shuffled": ("shuffled pairs (chance)", "#9e9e9e"),
+    "voice": ("face from voice", "#1f77b4"),
+    "oracle": ("oracle (true voice latents)", "#2ca02c"),
+    "ceiling": ("face from true embedding", "#ff7f0e"),
+}
+
+
+def confusion_figure(
+    true_face: dict[str, np.ndarray], voice_face: dict[str, np.ndarray], classes: dict
+) -> Figure:
+    """Per attribute: the classifier on the true face (rows) vs on the face from voice (columns),
+    row-normalised, with counts."""
+    figure, axes = plt.subplots(1, len(classes), figsize=(5.2 * len(classes), 4.6))
+    for ax, (name, names) in zip(np.atleast_1d(axes), classes.items()):
+        counts = pd.crosstab(
+            pd.Categorical(true_face[name], names),
+            pd.Categorical(voice_face[name], names),
+            dropna=False,
+        ).to_numpy()
+        shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), count in np.ndenumerate(counts):
+            colour = "white" if shares[i, j] > 0.6 else "black"
+            ax.text(
+                j,
+                i,
+                f"{shares[i, j]:.2f}\n({count})",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=colour,
+            )
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("face from voice")
+        ax.set_ylabel("true face")
+        agreement = np.trace(counts) / max(counts.sum(), 1)
+        ax.set_title(f"{name}: agreement {agreement:.2f}")
+    figure.tight_layout()
+    return figure
+
+
+def group_bars_figure(groups: pd.DataFrame, metrics: list[str]) -> Figure:
+    """Per metric: each system's value per group with its 95% interval."""
+    first = groups[groups.system == "voice"]
+    order = list(dict.fromkeys(zip(first.attribute, first.group)))
+    figure, axes = plt.subplots(len(metrics), 1, figsize=(11, 2.8 * len(metrics)), squeeze=False)
+    systems = [s for s in SYSTEM_STYLE if s in set(groups.system)]
+    width = 0.8 / len(systems)
+    for ax, metric in zip(axes[:, 0], metrics):
+        for k, system in enumerate(systems):
+            rows = groups[(groups.system == system) & (groups.metric == metric)]
+            rows = rows.set_index(["attribute", "group"]).reindex(order)
+            x = np.arange(len(order)) + (k - (len(systems) - 1) / 2) * width
+            errors = np.abs(rows[["ci_low", "ci_high"]].to_numpy().T - rows.value.to_numpy())
+            label, colour = SYSTEM_STYLE[system]
+            ax.bar(x, rows.value, width, yerr=errors, color=colour, label=label, capsize=2)
+        ax.set_xticks(range(len(order)), [g for _, g in order], rotation=30, ha="right")
+        ax.set_ylabel(metric)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].legend(ncols=len(systems), fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.02))
+    figure.tight_layout()
+    return figure
+
+
+def face_grid_figure(columns: dict[str, np.ndarray], titles: list[str]) -> Figure:
+    """One tile per speaker: its faces side by side (e.g. true | from voice), RGB in [0, 1]."""
+    images = list(columns.values())
+    count, per_row = len(titles), 4
+    rows = -(-count // per_row)
+    figure, axes = plt.subplots(rows, per_row, figsize=(3.2 * per_row, 1.9 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            ax.imshow(np.concatenate([column[i] for column in images], axis=1))
+            ax.set_title(titles[i], fontsize=8)
+    figure.suptitle(" | ".join(columns), fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def craniofacial_figure(measures: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """Per measure: on the face from voice (x) vs on the true face (y), with Pearson's r."""
+    figure, axes = plt.subplots(1, len(measures), figsize=(3.4 * len(measures), 3.4), squeeze=False)
+    for ax, (name, (x, y)) in zip(axes[0], measures.items()):
+        ax.scatter(x, y, s=6, alpha=0.5)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.corrcoef(x, y)[0, 1]
+        ax.set_title(f"{name}\nr = {r:.2f}", fontsize=9)
+        ax.set_xlabel("face from voice", fontsize=8)
+        ax.set_ylabel("true face", fontsize=8)
+        ax.tick_params(labelsize=7)
+    figure.tight_layout()
+    return figure

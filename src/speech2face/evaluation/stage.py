@@ -1,0 +1,37 @@
+"""The `evaluate` stage: measure, write the reports, and record them on the pipeline run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from speech2face.evaluation import report
+from speech2face.evaluation.evaluate import MODELS, evaluate
+from speech2face.evaluation.outputs import figures, log_to_mlflow, write_outputs
+from speech2face.params import EvaluateParams
+from speech2face.tracking import pipeline_run
+from speech2face.training import networks
+
+
+def run_evaluation(
+    params: EvaluateParams,
+    features: Path,
+    embeddings: Path,
+    raw: Path,
+    models: Path,
+    reports: Path,
+    params_path: Path,
+) -> dict:
+    """Evaluate, write reports/ and log to MLflow; return the overall metrics of the model."""
+    evaluation = evaluate(params, features, embeddings, raw, models)
+    made = figures(evaluation)
+    text = report.render(evaluation, params.bootstrap, params.shuffles)
+    document = write_outputs(evaluation, made, text, reports)
+    model_runs = {name: networks.runs(models / name).get("run_id") for name in MODELS}
+    with pipeline_run(params_path) as run_id:
+        if run_id:
+            log_to_mlflow(evaluation, made, reports, {k: v for k, v in model_runs.items() if v})
+    for figure in made.values():
+        plt.close(figure)
+    return document["overall"]

@@ -1,0 +1,61 @@
+"""The evaluate stage on the tiny corpus: reports, DVC plots data, MLflow record."""
+
+import json
+
+import pandas as pd
+
+from tests.conftest import run_evaluate
+
+
+def test_evaluate_writes_metrics_groups_plots_and_report(evaluated):
+    metrics = json.loads((evaluated / "metrics.json").read_text())
+    assert {"overall", "gender", "age_group", "ethnicity", "gap", "controls"} <= set(metrics)
+    assert set(metrics["controls"]) == {"shuffled", "ceiling", "oracle"}
+    female = metrics["gender"]["female"]
+    assert female["clips"] > 0 and 0.0 <= female["recall_at_5"] <= 1.0
+    groups = pd.read_csv(evaluated / "groups.csv")
+    assert set(groups.system) == {"voice", "shuffled", "ceiling", "oracle"}
+    finite = groups.dropna(subset=["value", "ci_low", "ci_high"])
+    assert (finite.ci_low <= finite.ci_high).all()
+    rates = finite[finite.metric.str.startswith(("recall", "match", "gender_agreement"))]
+    assert rates.value.between(0, 1).all()
+    overall = groups[groups.attribute == "overall"].set_index(["system", "metric"]).value
+    speakers = metrics["overall"]["speakers"]
+    assert abs(overall["shuffled", "recall_at_5"] - 5 / speakers) < 0.15  # chance
+    assert overall["ceiling", "recall_at_1"] > overall["shuffled", "recall_at_1"]
+    for name in ("confusion_gender.csv", "by_group.csv"):
+        assert (evaluated / "plots" / name).exists()
+    for name in ("confusion.png", "groups.png", "faces.png", "craniofacial.png"):
+        assert (evaluated / "figures" / name).stat().st_size > 1000
+    assert "# Evaluation on held-out test speakers" in (evaluated / "evaluation.md").read_text()
+
+
+def test_evaluation_is_logged_on_the_pipeline_run(evaluated, store):
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string="tags.`speech2face.kind` = 'pipeline'",
+        output_format="list",
+    )
+    run = next(r for r in runs if "test/recall_at_5/overall" in r.data.metrics)
+    metrics = run.data.metrics
+    for key in (
+        "test/recall_at_5/gender/female",
+        "test/recall_at_5/gender/female/ci_low",
+        "test/clips/gender/male",
+        "control/shuffled/recall_at_5/overall",
+        "test/recall_at_5/gender/gap",
+    ):
+        assert key in metrics, key
+    files = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert {"evaluation/groups.json", "evaluation/confusion.png", "evaluation/faces.png"} <= files
+    assert run.data.tags["speech2face.models.voice_encoder"]
+
+
+def test_same_params_same_evaluation(evaluated, trained, tiny_raw):
+    again = trained[0] / "again"
+    result = run_evaluate(trained, tiny_raw, again)
+    assert result.exit_code == 0, result.output
+    assert (again / "metrics.json").read_text() == (evaluated / "metrics.json").read_text()
