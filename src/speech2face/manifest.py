@@ -12,6 +12,8 @@ import pandas as pd
 
 MANIFEST_NAME = "manifest.csv"
 SPEAKERS_NAME = "speakers.csv"
+# speakers.csv columns with the speaker's ground-truth craniofacial measurements, when known.
+GEOMETRY_PREFIX = "geometry_"
 
 SPLITS = ("train", "val", "test")
 GENDERS = ("female", "male")

@@ -15,7 +15,7 @@ from speech2face.corpus.face import face_geometry, render_face
 from speech2face.corpus.population import Speaker, draw_population, speakers_table
 from speech2face.corpus.voice import load_sentences, synthesize_clip
 from speech2face.files import atomic_path
-from speech2face.manifest import MANIFEST_NAME, SPEAKERS_NAME, write_manifest
+from speech2face.manifest import GEOMETRY_PREFIX, MANIFEST_NAME, SPEAKERS_NAME, write_manifest
 from speech2face.parallel import parallel_map
 from speech2face.params import GenerateParams
 
@@ -92,6 +92,6 @@ def generate(params: GenerateParams, out_dir: Path, workers: int) -> pd.DataFram
         work = partial(make_clip, root=staging, params=params)
         manifest = pd.DataFrame(list(parallel_map(work, jobs, workers, "Generating clips")))
         write_manifest(manifest, staging / MANIFEST_NAME)
-        geometry = pd.DataFrame([face_geometry(s) for s in speakers]).add_prefix("geometry_")
+        geometry = pd.DataFrame([face_geometry(s) for s in speakers]).add_prefix(GEOMETRY_PREFIX)
         speakers_table(speakers).join(geometry).to_csv(staging / SPEAKERS_NAME, index=False)
     return manifest

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from speech2face.manifest import GEOMETRY_PREFIX
+from speech2face.training.common import unit
+
 MOMENTS = ("x", "y", "xx", "yy", "xy")
-GEOMETRY_PREFIX = "geometry_"
 LOWER_IS_BETTER = frozenset({"l1", "age_mae"})
 
 
@@ -25,10 +27,6 @@ class Truth:
     embeddings: np.ndarray  # (clips, dim)
     speakers: np.ndarray  # (clips,) speaker ids
     described: dict[str, np.ndarray]  # attribute or measure -> per-clip value on the true face
-
-
-def unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def speaker_ranks(predicted: np.ndarray, truth: Truth) -> np.ndarray:

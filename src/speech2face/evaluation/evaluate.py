@@ -48,7 +48,7 @@ class Readers:
 
     def __init__(self, models: Path, batch_size: int):
         self.nets = {name: networks.load(models / name) for name in MODELS}
-        self.size = networks.config(models / "attribute_classifier")["image_size"]
+        self.size = self.nets["attribute_classifier"].image_size
         self.batch_size = batch_size
 
     def voice(self, waveforms: np.ndarray) -> np.ndarray:

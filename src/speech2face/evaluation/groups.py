@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, correlations, means
+from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, MOMENTS, correlations, means
 
 OVERALL = ("overall", "all")
 
@@ -36,19 +36,25 @@ def _interval(draws: np.ndarray, tail: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _statistics(table: pd.DataFrame, index: np.ndarray, weights: np.ndarray) -> dict:
-    """Every metric of `table`, for each row of speaker `weights` (resamples, speakers)."""
+def _speaker_sums(table: pd.DataFrame, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per speaker: the summed per-clip columns of `table`, and the number of clips."""
     speakers = index.max() + 1
-    counts = np.bincount(index, minlength=speakers).astype(float)
     totals = np.zeros((speakers, table.shape[1]))
     np.add.at(totals, index, table.to_numpy(float))
+    return totals, np.bincount(index, minlength=speakers).astype(float)
+
+
+def _statistics(table: pd.DataFrame, sums: tuple, weights: np.ndarray) -> dict:
+    """Every metric of `table` (from its per-speaker `sums`), for each row of speaker
+    `weights` (resamples, speakers)."""
+    totals, counts = sums
     summed = weights @ totals
     clips = weights @ counts
     columns = {name: i for i, name in enumerate(table.columns)}
     with np.errstate(invalid="ignore", divide="ignore"):
         stats = {name: summed[:, columns[name]] / clips for name in means(table)}
     for name in correlations(table):
-        moments = [columns[f"{name}__{m}"] for m in ("x", "y", "xx", "yy", "xy")]
+        moments = [columns[f"{name}__{m}"] for m in MOMENTS]
         stats[name] = _pearson(summed[:, moments], clips)
     return stats
 
@@ -74,6 +80,7 @@ def group_table(
     weights = np.vstack([np.ones(len(speaker_ids)), weights])  # row 0: the sample itself
     tail = (1.0 - confidence) / 2.0
 
+    sums = _speaker_sums(table, index)
     rows, resampled = [], {}
     groupings = [(OVERALL[0], np.full(len(clips), OVERALL[1]))]
     groupings += [(a, clips[a].astype(str).to_numpy()) for a in attributes]
@@ -81,7 +88,7 @@ def group_table(
         for group in sorted(set(labels)):
             member = np.zeros(len(speaker_ids), bool)
             member[np.unique(index[labels == group])] = True
-            stats = _statistics(table, index, weights * member)
+            stats = _statistics(table, sums, weights * member)
             resampled[attribute, group] = stats
             for metric, values in stats.items():
                 low, high = _interval(values[1:], tail)

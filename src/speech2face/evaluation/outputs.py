@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from speech2face.evaluation import plots
 from speech2face.evaluation.evaluate import Evaluation
 from speech2face.files import atomic_path, write_json, write_text
+from speech2face.manifest import GEOMETRY_PREFIX
 
 BAR_METRICS = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
 FIGURES_DIR, PLOTS_DIR = "figures", "plots"
@@ -88,9 +89,9 @@ def figures(evaluation: Evaluation) -> dict[str, Figure]:
     """The evaluation's figures by file name."""
     voice = evaluation.readings["voice"]
     measures = {
-        name.removeprefix("geometry_"): (voice[name], evaluation.true_reading[name])
+        name.removeprefix(GEOMETRY_PREFIX): (voice[name], evaluation.true_reading[name])
         for name in voice
-        if name.startswith("geometry_")
+        if name.startswith(GEOMETRY_PREFIX)
     }
     made = {
         "confusion.png": plots.confusion_figure(evaluation.true_reading, voice, evaluation.classes),

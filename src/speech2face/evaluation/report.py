@@ -143,8 +143,14 @@ def render(evaluation: Evaluation, resamples: int, shuffles: int) -> str:
         *[f"### {metric}\n\n{_group_table(evaluation.groups, metric)}" for metric in PER_GROUP],
         "## Demographic agreement (classifier on the true face vs on the face from voice)",
         "![confusion matrices](figures/confusion.png)",
-        "## Craniofacial measurements (face from voice vs true face)",
-        "![craniofacial measurements](figures/craniofacial.png)",
+        *(
+            [
+                "## Craniofacial measurements (face from voice vs true face)",
+                "![craniofacial measurements](figures/craniofacial.png)",
+            ]
+            if any(m.endswith("_correlation") for m in evaluation.groups.metric)
+            else []
+        ),
         "## Faces: true | from the true embedding | from voice",
         "![test speakers](figures/faces.png)",
     ]

@@ -18,14 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from speech2face.manifest import GENDERS, SPEAKERS_NAME, age_group_labels
+from speech2face.manifest import GENDERS, GEOMETRY_PREFIX, SPEAKERS_NAME, age_group_labels
 from speech2face.params import AttributeClassifierParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import embeddings, face_images, finish, fit_best
 from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
-
-GEOMETRY_PREFIX = "geometry_"
 
 
 def attribute_classes(train: pd.DataFrame) -> dict[str, list[str]]:
@@ -37,13 +35,20 @@ def attribute_classes(train: pd.DataFrame) -> dict[str, list[str]]:
     }
 
 
-def labelled_clips(features: Path, speakers_csv: Path, split: str) -> pd.DataFrame:
-    """A split's clips (array order) with the speakers' face geometry when the corpus has it."""
-    _, clips = load_split(features, split)
+def labelled_clips(features: Path, speakers_csv: Path) -> dict[str, pd.DataFrame]:
+    """Each split's clips (array order) with the speakers' face geometry when the corpus has
+    it."""
+    geometry = None
     if speakers_csv.exists():
         speakers = pd.read_csv(speakers_csv)
-        geometry = [c for c in speakers.columns if c.startswith(GEOMETRY_PREFIX)]
-        clips = clips.merge(speakers[["speaker_id", *geometry]], on="speaker_id", how="left")
+        columns = [c for c in speakers.columns if c.startswith(GEOMETRY_PREFIX)]
+        geometry = speakers[["speaker_id", *columns]]
+    clips = {}
+    for split in ("train", "val", "test"):
+        _, rows = load_split(features, split)
+        clips[split] = (
+            rows if geometry is None else rows.merge(geometry, on="speaker_id", how="left")
+        )
     return clips
 
 
@@ -150,7 +155,7 @@ def train_attribute_classifier(
     """Train on train speakers, stop on validation; report accuracy on the test faces, true
     and decoded from their embeddings."""
     pl.seed_everything(params.seed, workers=True)
-    clips = {s: labelled_clips(features, raw / SPEAKERS_NAME, s) for s in ("train", "val", "test")}
+    clips = labelled_clips(features, raw / SPEAKERS_NAME)
     classes, numbers = attribute_classes(clips["train"]), number_columns(clips["train"])
     scales = {n: [float(clips["train"][n].mean()), float(clips["train"][n].std())] for n in numbers}
     decoder = networks.load(decoder_dir)
