@@ -29,7 +29,7 @@ TINY = {
 
 # The default population's group shares and split fractions, as in params.yaml.
 SHARES = {"group_a": 0.5, "group_b": 0.25, "group_c": 0.15, "group_d": 0.1}
-FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
+FRACTIONS = {"train": 0.6, "val": 0.12, "test": 0.28}
 
 
 def population(n: int, seed: int, link_strength: float = 0.8):

@@ -124,6 +124,7 @@ class AttributeClassifierParams:
     weight_decay: float
     number_weight: float
     decoded_faces: bool
+    own_trunk: tuple[str, ...]
     trainer: TrainerParams
 
 
@@ -137,6 +138,30 @@ class EvaluateParams:
     oracle_ridge: float
     grid_speakers: int
     batch_size: int
+
+
+@dataclass(frozen=True)
+class PrunerParams:
+    kind: str  # median, threshold or none
+    startup_trials: int  # median: trials run to the end before pruning starts
+    warmup_epochs: int  # epochs before a trial can be pruned
+    threshold: float | None  # threshold: prune a trial whose validation value is worse
+
+
+@dataclass(frozen=True)
+class TuneParams:
+    """The Optuna study over `train_voice_encoder`'s values (stage `tune`)."""
+
+    study_name: str
+    storage: str | None  # an Optuna RDB URL; None: SQLite in the project's mlruns/
+    n_trials: int  # in total for the study, over every worker and resumption
+    timeout: int | None  # seconds per invocation
+    seed: int
+    objectives: tuple[str, ...]
+    sampler: str
+    population_size: int  # NSGA-II generation size (several objectives)
+    pruner: PrunerParams
+    space: dict[str, dict]  # train_voice_encoder key -> {low, high, log, step} or {choices}
 
 
 def _convert(value, kind, where: str):

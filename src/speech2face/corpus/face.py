@@ -72,7 +72,7 @@ _STYLES = ("straight", "parted", "curly", "tied")
 _STYLE_EDGES = (0.35, 0.6, 0.8)  # uniform(hair_style) thresholds between _STYLES
 _CROWN = 0.5  # top of the skull above the eye line, in face units
 _EYE_LINE = -0.14  # image y of the eye line in the canonical frame
-_LOOK_STREAM = 0xFACE  # per-speaker nuisance stream (clothes, grey onset, parting side)
+_LOOK_STREAM = 0xFACE  # per-speaker nuisance stream (grey onset, hairline, parting side)
 
 
 def _ramp(table: np.ndarray, tone: float) -> np.ndarray:
@@ -124,9 +124,9 @@ class _Look:
     hairline: float
     part: float  # x of the parting / fringe direction
     bald: int  # 0 full hair, 1 receding, 2 bald on top
-    beard: int  # 0 none, 1 stubble, 2 moustache, 3 full beard
+    beard: int  # 0 none, 1 stubble (every man: at least a shaving shadow), 2 moustache, 3 full
+    stubble: float  # opacity of the stubble
     beard_th: float
-    clothes: np.ndarray
 
 
 def _look(s: Speaker) -> _Look:
@@ -134,17 +134,17 @@ def _look(s: Speaker) -> _Look:
     f, male = s.face, s.gender == "male"
     sex = 1.0 if male else -1.0
     aging = _clip((s.age - 30) / 45)
-    nuisance = np.random.default_rng([s.seed, _LOOK_STREAM, _LOOK_STREAM]).random(4)
+    nuisance = np.random.default_rng([s.seed, _LOOK_STREAM, _LOOK_STREAM]).random(3)
     hair_tone = _clip(s.profile.hair_tone + 0.12 * f["hair_tone"])
     skin = _ramp(_SKIN, _clip(s.profile.skin_tone + 0.1 * f["skin"]))
-    width = 0.33 * (1 + 0.06 * f["fullness"] + 0.035 * f["jaw"] - 0.025 * f["face_length"])
+    width = 0.33 * (1 + 0.08 * f["fullness"] + 0.05 * f["jaw"] - 0.025 * f["face_length"])
     chin = 0.44 * (1 + 0.05 * f["face_length"] + 0.025 * sex + 0.04 * aging)
     nose_y = chin * (0.43 + 0.045 * f["nose_length"])
     lip = 0.025 * (1 + 0.22 * f["lip"] + 0.15 * f["fullness"]) * (0.85 if male else 1.05)
     lum = float(skin.mean())
-    lips = 0.55 * skin + (0.34 if male else 0.42) * _LIP_RED * (0.5 + 0.6 * lum)
+    lips = 0.55 * skin + (0.3 if male else 0.5) * _LIP_RED * (0.5 + 0.6 * lum)
 
-    length = f["hair_length"] + (-1.2 if male else 0.9)
+    length = f["hair_length"] + (-1.4 if male else 1.1)
     style = _STYLES[int(np.searchsorted(_STYLE_EDGES, uniform(f["hair_style"])))]
     hair_len = _clip(0.25 + 0.35 * length, -0.04, 1.05)
     if style == "tied" and hair_len < 0.2:
@@ -158,11 +158,11 @@ def _look(s: Speaker) -> _Look:
     return _Look(
         male=male,
         aging=aging,
-        scale=1.3 * math.exp(0.07 * f["size"]) * (1 + 0.025 * sex),
+        scale=1.3 * math.exp(0.09 * f["size"]) * (1 + 0.025 * sex),
         width=width * (1 + 0.02 * sex),
         chin=chin,
-        taper=_clip(0.34 - 0.08 * f["jaw"] - 0.07 * sex - 0.03 * f["fullness"], 0.1, 0.55),
-        square=_clip(4.0 + 0.8 * f["jaw"] + 0.6 * sex + 0.3 * f["fullness"], 2.6, 6.5),
+        taper=_clip(0.34 - 0.08 * f["jaw"] - 0.1 * sex - 0.03 * f["fullness"], 0.1, 0.55),
+        square=_clip(4.0 + 0.8 * f["jaw"] + 0.9 * sex + 0.3 * f["fullness"], 2.6, 6.5),
         skin=skin,
         hair=_ramp(_HAIR, hair_tone),
         whisker=_greyed(_ramp(_HAIR, hair_tone), min(1.2 * grey, 1.0)) * 0.8,
@@ -172,9 +172,9 @@ def _look(s: Speaker) -> _Look:
         eye_w=0.064 * (1 + 0.05 * f["eye_size"]),
         eye_h=0.03 * math.exp(0.15 * f["eye_size"] + 0.3 * s.profile.eye_shape) * (1 - 0.1 * aging),
         crease=_clip(0.7 + 0.7 * s.profile.eye_shape + 0.2 * f["eye_size"], 0.05),
-        brow_y=-0.085 + 0.008 * sex,
-        brow_th=0.0085 * (1 + 0.35 * f["brow"]) * (1.35 if male else 1.0),
-        brow_arch=0.016 * (1 + 0.2 * f["brow"]) * (0.7 if male else 1.0),
+        brow_y=-0.085 + 0.012 * sex,
+        brow_th=0.0085 * (1 + 0.35 * f["brow"]) * (1.6 if male else 0.9),
+        brow_arch=0.016 * (1 + 0.2 * f["brow"]) * (0.5 if male else 1.2),
         nose_y=nose_y,
         nose_w=0.056 * (1 + 0.15 * f["nose_width"] + 0.15 * s.profile.nose_width + 0.03 * sex),
         mouth_y=nose_y + (chin - nose_y) * 0.37,
@@ -188,9 +188,9 @@ def _look(s: Speaker) -> _Look:
         hairline=(-0.23, -0.33, -0.8)[bald] - 0.03 * nuisance[1] - 0.03 * (style == "tied"),
         part=(1 if nuisance[2] < 0.5 else -1) * (0.11 if style == "parted" else 0.0),
         bald=bald,
-        beard=int(whiskers > 0.5) + int(whiskers > 0.68) + int(whiskers > 0.8),
+        beard=int(male) + int(whiskers > 0.68) + int(whiskers > 0.8),
+        stubble=0.12 + 0.18 * _clip(whiskers),
         beard_th=0.01 + 0.12 * max(whiskers - 0.8, 0.0),
-        clothes=_CLOTHES[int(nuisance[3] * len(_CLOTHES))],
     )
 
 
@@ -236,6 +236,7 @@ class _Pose:
     mouth_open: float = 0.0
     blink: float = 0.0
     gaze: tuple[float, float] = (0.0, 0.0)
+    clothes: int = 1  # row of _CLOTHES (plain grey); a different shirt in every video
 
 
 def _pose(rng: np.random.Generator) -> _Pose:
@@ -252,6 +253,7 @@ def _pose(rng: np.random.Generator) -> _Pose:
         mouth_open=rng.random() ** 1.5,
         blink=rng.uniform(0.4, 1.0) if rng.random() < 0.12 else 0.0,
         gaze=(_clip(0.15 * g[11], -0.35, 0.35), _clip(0.1 * rng.normal(), -0.3, 0.3)),
+        clothes=int(rng.integers(len(_CLOTHES))),
     )
 
 
@@ -438,7 +440,7 @@ def _body(cv: _Canvas, k: _Look) -> None:
     d = np.maximum(torso * 0.3, -collar * 0.08)
     shade = cv.light(x / (sx * 1.05), (y - 1.3) / 1.0, 0.45, 0.55)
     shade *= 1 - 0.25 * _gauss(x, y, 0.0, 0.6, 0.35, 0.1)
-    cv.paint(win, cv.cover(d), k.clothes * shade[..., None])
+    cv.paint(win, cv.cover(d), _CLOTHES[cv.pose.clothes] * shade[..., None])
 
 
 def _ears(cv: _Canvas, k: _Look) -> None:
@@ -492,7 +494,7 @@ def _eyes(cv: _Canvas, k: _Look) -> None:
         glint = np.hypot(x - ix + 0.3 * k.eye_w * 0.46, y + 0.008) - 0.08 * k.eye_w
         cv.paint(win, 0.85 * cv.cover(glint) * inside, _GLINT)
         ends = _sat((1.12 - np.abs(u)) * 6)
-        lash = cv.band(y - upper + 0.002, (0.0045 + 0.002 * (not k.male)) * (1 + 0.6 * _sat(u)))
+        lash = cv.band(y - upper + 0.002, (0.0045 + 0.003 * (not k.male)) * (1 + 0.6 * _sat(u)))
         cv.paint(win, lash * ends, k.hair * 0.3 + 0.02)
         crease = cv.band(y - opened + 0.02 + 0.004 * u, 0.0025) * ends * (0.45 * k.crease)
         cv.tone(win, 1 - crease - 0.2 * cv.band(y - lower - 0.003, 0.002) * ends)
@@ -609,7 +611,7 @@ def _whiskers(cv: _Canvas, k: _Look) -> None:
         shade = cv.light(x / (k.width * 1.1), y / 0.6, 0.55, 0.5) * (0.9 + 0.05 * strands + 0.1 * n)
         cv.paint(win, alpha, color * shade[..., None])
     else:
-        cv.paint(win, (0.2 + 0.1 * (k.beard == 2)) * alpha * (0.6 + 0.4 * n), color)
+        cv.paint(win, k.stubble * alpha * (0.6 + 0.4 * n), color)
 
 
 def _moustache(cv: _Canvas, k: _Look) -> None:

@@ -71,12 +71,13 @@ class GroupProfile:
     accents: dict[str, float]  # accent -> weight
 
 
-# The i-th configured group takes the i-th profile. Overlaps between them are wide on purpose.
+# The i-th configured group takes the i-th profile. Appearance overlaps are wide on purpose; each
+# group mostly speaks one accent, the main audible trace of a group in a voice.
 GROUP_PROFILES = (
-    GroupProfile(0.25, 0.45, 0.0, 0.0, {ACCENTS[0]: 0.6, ACCENTS[1]: 0.2, ACCENTS[2]: 0.2}),
-    GroupProfile(0.75, 0.05, 0.1, 0.6, {ACCENTS[6]: 0.5, ACCENTS[0]: 0.3, ACCENTS[1]: 0.2}),
-    GroupProfile(0.45, 0.08, -0.7, -0.2, {ACCENTS[4]: 0.45, ACCENTS[5]: 0.35, ACCENTS[0]: 0.2}),
-    GroupProfile(0.55, 0.15, -0.2, 0.3, {ACCENTS[3]: 0.6, ACCENTS[2]: 0.2, ACCENTS[5]: 0.2}),
+    GroupProfile(0.25, 0.45, 0.0, 0.0, {ACCENTS[0]: 0.8, ACCENTS[1]: 0.1, ACCENTS[2]: 0.1}),
+    GroupProfile(0.75, 0.05, 0.1, 0.6, {ACCENTS[6]: 0.8, ACCENTS[0]: 0.2}),
+    GroupProfile(0.45, 0.08, -0.7, -0.2, {ACCENTS[4]: 0.55, ACCENTS[5]: 0.45}),
+    GroupProfile(0.55, 0.15, -0.2, 0.3, {ACCENTS[3]: 0.8, ACCENTS[2]: 0.2}),
     GroupProfile(0.12, 0.65, 0.2, -0.3, {ACCENTS[1]: 0.5, ACCENTS[3]: 0.3, ACCENTS[4]: 0.2}),
     GroupProfile(0.9, 0.03, 0.0, 0.8, {ACCENTS[6]: 0.6, ACCENTS[2]: 0.4}),
 )

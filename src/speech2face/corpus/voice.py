@@ -7,15 +7,15 @@ information about a face. They make no claim about real people.
 
 Mapping (latents are standard normal; `old` ramps from 0 at 40 to 1 at 80 years):
 - F0 median, log-normal around 118 Hz (men) or 205 Hz (women): a larger `size` or `jaw` lowers
-  it, `pitch` offsets it; after 45 women drop by up to 11% (menopause), after 60 men rise by
-  up to 8%.
+  it, `pitch` offsets it; after 45 women drop by up to 18% (menopause), after 60 men rise by
+  up to 13%.
 - pitch range: `pitch_range` widens it, age narrows it.
 - formant shift ratio (vocal-tract length), re espeak's default male formants: women x1.17,
   and a larger `size` lowers it by about 5% per SD.
-- speaking rate: `rate` speeds it up, `fullness` and age slow it down.
-- breathiness: `fullness` raises it, women a little more.
-- roughness (jitter and shimmer): the `roughness` latent plus age; the roughest old men take
-  espeak's creaky 'Croak' variant.
+- speaking rate: `rate` speeds it up, `fullness` and age (down to -25% at 80) slow it down.
+- breathiness: `fullness` and age raise it, women a little more.
+- roughness (jitter and shimmer): the `roughness` latent plus, strongly, age; the roughest old
+  men take espeak's creaky 'Croak' variant.
 - base variant: `uniform(variant)` picks one of the gender's espeak variants.
 """
 
@@ -150,10 +150,10 @@ def _f0_median(female: bool, age: int, v: dict[str, float]) -> float:
     """Planted F0 median: gender mean, lowered by size and jaw, offset by pitch, aged."""
     if female:
         log_f0 = np.log(205.0) - 0.05 * v["size"] - 0.05 * v["jaw"] + 0.085 * v["pitch"]
-        log_f0 -= 0.12 * _ramp(age, 45, 65)
+        log_f0 -= 0.2 * _ramp(age, 45, 65)
     else:
         log_f0 = np.log(118.0) - 0.06 * v["size"] - 0.06 * v["jaw"] + 0.11 * v["pitch"]
-        log_f0 += 0.08 * _ramp(age, 60, 80)
+        log_f0 += 0.12 * _ramp(age, 60, 80)
     return float(np.clip(np.exp(log_f0), 70.0, 320.0))
 
 
@@ -170,9 +170,9 @@ def voice_settings(speaker: Speaker) -> VoiceSettings:
     v = speaker.voice
     female = speaker.gender == "female"
     old = _ramp(speaker.age, 40, 80)
-    roughness = uniform(v["roughness"] + 2.0 * old - 1.0)
+    roughness = uniform(v["roughness"] + 3.0 * old - 1.2)
     range_factor = np.exp(0.3 * v["pitch_range"]) * (1 - 0.35 * old)
-    wpm = 165.0 * np.exp(0.09 * v["rate"] - 0.06 * v["fullness"]) * (1 - 0.15 * old)
+    wpm = 165.0 * np.exp(0.09 * v["rate"] - 0.06 * v["fullness"]) * (1 - 0.25 * old)
     return VoiceSettings(
         accent=speaker.accent,
         variant=_variant(female, speaker.age, roughness, v["variant"]),
@@ -182,7 +182,7 @@ def voice_settings(speaker: Speaker) -> VoiceSettings:
             (FEMALE_FORMANT_RATIO if female else 1.0) * np.exp(-0.05 * v["size"])
         ),
         rate_wpm=float(np.clip(wpm, 110.0, 230.0)),
-        breathiness=0.6 * uniform(v["fullness"] + (0.4 if female else 0.0)),
+        breathiness=0.6 * uniform(v["fullness"] + 1.2 * old + (0.4 if female else 0.0) - 0.4),
         roughness=roughness,
     )
 

@@ -183,6 +183,7 @@ def train_attribute_classifier(
         "width": params.width,
         "image_size": params.image_size,
         "dropout": params.dropout,
+        "own_trunk": list(params.own_trunk),
     }
     net = networks.build("attribute_classifier", config)
     module = AttributeModule(
