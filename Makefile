@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UI_PORT ?= 5000
+DASHBOARD_PORT ?= 8080
+# The tuning study's default storage; `make dashboard STUDY_STORAGE=<url>` for tune.storage.
+STUDY_STORAGE ?= sqlite:///$(abspath mlruns)/optuna.db
 
-.PHONY: repro test test-fast lint sheet ui ui-screenshot clean-venv
+.PHONY: repro tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +19,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 repro: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
+
+tune: $(INSTALLED)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro tuning/dvc.yaml
 
 test: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
@@ -35,6 +41,9 @@ ui: $(INSTALLED)
 
 ui-screenshot: $(INSTALLED)
 	$(BIN)/python scripts/mlflow_ui_screenshot.py
+
+dashboard: $(INSTALLED)
+	$(BIN)/optuna-dashboard $(STUDY_STORAGE) --host 127.0.0.1 --port $(DASHBOARD_PORT)
 
 clean-venv:
 	rm -rf $(VENV)

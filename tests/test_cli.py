@@ -5,7 +5,16 @@ import sys
 
 from tests.conftest import run_cli
 
-HEAVY = ("torch", "great_expectations", "parselmouth", "mlflow", "lightning", "pandas", "librosa")
+HEAVY = (
+    "torch",
+    "great_expectations",
+    "parselmouth",
+    "mlflow",
+    "lightning",
+    "pandas",
+    "librosa",
+    "optuna",
+)
 
 
 def test_importing_the_cli_loads_no_heavy_library():
@@ -19,7 +28,7 @@ def test_importing_the_cli_loads_no_heavy_library():
 def test_help_lists_one_command_per_stage():
     result = run_cli("--help")
     assert result.exit_code == 0
-    for stage in ("generate", "validate_raw", "preprocess", "validate_features"):
+    for stage in ("generate", "validate_raw", "preprocess", "validate_features", "tune"):
         assert stage in result.output
 
 

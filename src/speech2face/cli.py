@@ -288,3 +288,57 @@ def predict_command(
         for name, (label, probability) in prediction.attributes.items():
             typer.echo(f"{name}: {label} ({probability:.0%})")
         typer.echo(f"age: {prediction.age:.0f}")
+
+
+@app.command("tune")
+@user_errors
+def tune_command(
+    params_file: ParamsFile = paths.PARAMS,
+    features: FeaturesDir = paths.FEATURES,
+    embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+    models: ModelsDir = paths.MODELS,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where best_params.yaml and the plots go.")
+    ] = paths.REPORTS / "tune",
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="The study's Optuna RDB URL (default: tune.storage, else SQLite in mlruns/)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-j", help="Trial processes on this machine.")
+    ] = 1,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Don't tune: write the best values into params.yaml.")
+    ] = False,
+    trial: Annotated[
+        int | None,
+        typer.Option(help="With --apply: this trial's values (e.g. of the Pareto front)."),
+    ] = None,
+) -> None:
+    """Optuna study over train_voice_encoder's values; resumable, parallel, tracked in MLflow."""
+    if apply:
+        from speech2face.tuning import apply as tuned
+
+        values = tuned.chosen(out / tuned.BEST_FILE, trial)
+        tuned.apply_values(params_file, values)
+        shown = ", ".join(f"{k}={tuned.yaml_value(v)}" for k, v in values.items())
+        console.print(f"wrote train_voice_encoder {shown} into {params_file}; the same as:")
+        typer.echo(tuned.exp_run_command(values))
+        return
+    from speech2face.params import TuneParams, VoiceEncoderParams, load_section
+    from speech2face.tuning.stage import tune
+
+    load_section(VoiceEncoderParams, "train_voice_encoder", params_file)  # the trials' base
+    params = load_section(TuneParams, "tune", params_file)
+    result = tune(params, params_file, features, embeddings, models, out, storage, workers, console)
+    best = result["best"]
+    if best is None:
+        console.print(f"no trial completed yet; see {out}")
+        return
+    values = ", ".join(f"{k} {v:.4g}" for k, v in best["values"].items())
+    console.print(
+        f"best: trial {best['trial']}, {values}; see {out / 'best_params.yaml'}, "
+        "and `speech2face tune --apply` to use it"
+    )

@@ -16,6 +16,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import yaml
@@ -25,6 +26,8 @@ from speech2face.paths import project_root
 EXPERIMENT = "speech2face"
 INVOCATION_TAG = "speech2face.invocation"
 KIND_TAG = "speech2face.kind"
+# Set by `stage_runs_under`: the run that stage runs nest under instead of the pipeline run.
+_PARENT_RUN: ContextVar[str | None] = ContextVar("parent_run", default=None)
 
 
 def real_root() -> Path:
@@ -96,30 +99,55 @@ def _experiment_id(client, uri: str) -> str:
     return client.create_experiment(EXPERIMENT, artifact_location=artifact_location(uri))
 
 
-def pipeline_run_id(params_path: Path) -> str:
-    """The pipeline run of this `dvc repro` (created by its first tracked stage)."""
+def new_run(name: str, tags: dict[str, str], params_path: Path) -> str:
+    """A new top-level run of the project experiment, tagged with the git commit (and the DVC
+    experiment), with every params.yaml value as a param; returns its id."""
     from mlflow import MlflowClient
 
     uri = tracking_uri()
     client = MlflowClient(uri)
-    experiment = _experiment_id(client, uri)
-    invocation = invocation_id()
-    found = client.search_runs(
-        [experiment], filter_string=f"tags.`{INVOCATION_TAG}` = '{invocation}'", max_results=1
-    )
-    if found:
-        return found[0].info.run_id
-    tags = {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}
+    tags = dict(tags)
     if git_commit():
         tags["mlflow.source.git.commit"] = git_commit()
     for variable in ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV"):
         if os.environ.get(variable):
             tags[f"dvc.{variable[4:].lower()}"] = os.environ[variable]
-    name = os.environ.get("DVC_EXP_NAME") or f"pipeline {invocation}"
-    run = client.create_run(experiment, tags=tags, run_name=name)
+    run = client.create_run(_experiment_id(client, uri), tags=tags, run_name=name)
     for key, value in flat_params(params_path).items():
         client.log_param(run.info.run_id, key, value)
     return run.info.run_id
+
+
+def pipeline_run_id(params_path: Path) -> str:
+    """The pipeline run of this `dvc repro` (created by its first tracked stage), or the run
+    set by `stage_runs_under`."""
+    if _PARENT_RUN.get():
+        return _PARENT_RUN.get()
+    from mlflow import MlflowClient
+
+    uri = tracking_uri()
+    client = MlflowClient(uri)
+    invocation = invocation_id()
+    found = client.search_runs(
+        [_experiment_id(client, uri)],
+        filter_string=f"tags.`{INVOCATION_TAG}` = '{invocation}'",
+        max_results=1,
+    )
+    if found:
+        return found[0].info.run_id
+    name = os.environ.get("DVC_EXP_NAME") or f"pipeline {invocation}"
+    return new_run(name, {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}, params_path)
+
+
+@contextmanager
+def stage_runs_under(run_id: str) -> Iterator[None]:
+    """Nest the stage runs opened inside under `run_id` (e.g. a tuning study's run), instead
+    of under the invocation's pipeline run."""
+    token = _PARENT_RUN.set(run_id)
+    try:
+        yield
+    finally:
+        _PARENT_RUN.reset(token)
 
 
 def is_global_zero() -> bool:

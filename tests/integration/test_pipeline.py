@@ -28,16 +28,20 @@ def project_files() -> list[str]:
     return [f for f in listed if (ROOT / f).is_file()]
 
 
-@pytest.fixture
-def repo(tmp_path) -> Path:
-    """A git repository holding the project's files, as a fresh clone would."""
-    copy = tmp_path / "project"
+def project_copy(folder: Path) -> Path:
+    """A git repository in `folder` holding the project's files, as a fresh clone would."""
+    copy = folder / "project"
     for name in project_files():
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, copy / name)
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
     commit(copy, "copy")
     return copy
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    return project_copy(tmp_path)
 
 
 def commit(repo: Path, message: str) -> None:
@@ -90,7 +94,7 @@ def test_repro_runs_the_gated_pipeline_and_stops_on_bad_data(repo):
 def dag_edges(repo: Path) -> set[tuple[str, str]]:
     """The stage graph's edges, read from `dvc dag --md` (a mermaid flowchart)."""
     chart = dvc(repo, "dag", "--md").stdout
-    names = dict(re.findall(r'(node\d+)\["(\w+)"\]', chart))
+    names = dict(re.findall(r'(node\d+)\["([^"]+)"\]', chart))
     edges = re.findall(r"(node\d+)-->(node\d+)", chart)
     return {(names[a], names[b]) for a, b in edges}
 

@@ -1,0 +1,1 @@
+"""Hyperparameter tuning of the voice encoder with Optuna (stage `tune`)."""

@@ -1,0 +1,102 @@
+"""Stage `tune`: an Optuna study over `train_voice_encoder`'s values, tracked in MLflow.
+
+One MLflow run per invocation (tagged with the study name), each trial a nested run; the
+study itself lives in its storage (SQLite in `mlruns/` by default), outside DVC's outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from speech2face.errors import InputError
+from speech2face.params import TuneParams
+from speech2face.tracking import KIND_TAG, new_run, tracking_uri
+from speech2face.tuning.objective import Job, pruning_monitor
+from speech2face.tuning.outputs import write_outputs
+from speech2face.tuning.progress import Monitor
+from speech2face.tuning.study import (
+    FINISHED,
+    check,
+    check_resumable,
+    fail_orphans,
+    open_study,
+    quiet,
+    run_workers,
+    shown,
+    storage_url,
+)
+
+
+def _announce(study, params: TuneParams, stale: list[int], console: Console) -> None:
+    trials = study.get_trials(deepcopy=False)
+    finished = sum(t.state in FINISHED for t in trials)
+    console.print(
+        f"study {study.study_name}: {len(trials)} trials so far, {finished} finished; "
+        f"running to {params.n_trials} finished"
+    )
+    if finished >= params.n_trials:
+        console.print("nothing to run: raise tune.n_trials for more trials")
+    if stale:
+        console.print(f"trials {stale} were left running by a killed process: marked FAIL")
+    if len(params.objectives) > 1:
+        console.print(
+            f"{len(params.objectives)} objectives: NSGA-II, and no pruning (Optuna does not "
+            "prune multi-objective studies): every trial runs to the end"
+        )
+    elif params.pruner.kind != "none" and pruning_monitor(params) is None:
+        console.print(f"no pruning: {params.objectives[0]} is only measured after training")
+
+
+def tune(
+    params: TuneParams,
+    params_file: Path,
+    features: Path,
+    embeddings: Path,
+    models: Path,
+    out: Path,
+    storage: str | None,
+    workers: int,
+    console: Console,
+) -> dict:
+    """Run the study to `n_trials` with `workers` processes here; write `out/`; return the
+    summary written to `out/best_params.yaml`."""
+    from mlflow import MlflowClient
+
+    check(params, f"{params_file}: tune")
+    if workers < 1:
+        raise InputError(f"--workers: expected at least 1, got {workers}")
+    inputs = (features / "meta.json", embeddings / "val" / "embeddings.npy")
+    models_needed = (models / "face_encoder" / "model.pt", models / "face_decoder" / "model.pt")
+    for path in (*inputs, *models_needed):
+        if not path.exists():
+            raise InputError(f"no {path}: run the pipeline first (dvc repro)")
+    url = storage_url(params, storage)
+    with quiet():
+        study = open_study(params, url)
+        document = yaml.safe_load(params_file.read_text())
+        check_resumable(study, params, document["train_voice_encoder"])
+        _announce(study, params, fail_orphans(study), console)
+        tags = {
+            KIND_TAG: "tune",
+            "optuna.study_name": params.study_name,
+            "optuna.storage": shown(url),
+        }
+        run_id = new_run(f"tune {params.study_name}", tags, params_file)
+        job = Job(params, document, features, embeddings, models, url, run_id)
+        status = "FAILED"
+        try:
+            with Monitor(study, params.objectives, params.n_trials, console):
+                run_workers(job, workers)
+            result = write_outputs(study, params.objectives, shown(url), out, run_id)
+            status = "FINISHED"
+        except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C into SystemExit
+            stopped = fail_orphans(study, including_mine=True)
+            console.print(f"interrupted (trials {stopped} marked FAIL): rerun to resume")
+            status = "KILLED"
+            raise
+        finally:
+            MlflowClient(tracking_uri()).set_terminated(run_id, status)
+    return result
