@@ -106,9 +106,9 @@ def new_run(name: str, tags: dict[str, str], params_path: Path) -> str:
 
     uri = tracking_uri()
     client = MlflowClient(uri)
-    tags = dict(tags)
-    if git_commit():
-        tags["mlflow.source.git.commit"] = git_commit()
+    tags, commit = dict(tags), git_commit()
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
     for variable in ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV"):
         if os.environ.get(variable):
             tags[f"dvc.{variable[4:].lower()}"] = os.environ[variable]
