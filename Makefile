@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UI_PORT ?= 5000
 DASHBOARD_PORT ?= 8080
-# The tuning study's default storage; `make dashboard STUDY_STORAGE=<url>` for tune.storage.
-STUDY_STORAGE ?= sqlite:///$(abspath mlruns)/optuna.db
+# `make dashboard STUDY_STORAGE=<url>` for another study storage than tune.storage's.
+STUDY_STORAGE ?=
 
 .PHONY: repro tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
 
@@ -43,7 +43,7 @@ ui-screenshot: $(INSTALLED)
 	$(BIN)/python scripts/mlflow_ui_screenshot.py
 
 dashboard: $(INSTALLED)
-	$(BIN)/optuna-dashboard $(STUDY_STORAGE) --host 127.0.0.1 --port $(DASHBOARD_PORT)
+	@$(BIN)/speech2face dashboard --port $(DASHBOARD_PORT) $(if $(STUDY_STORAGE),--storage $(STUDY_STORAGE))
 
 clean-venv:
 	rm -rf $(VENV)

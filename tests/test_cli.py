@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import run_cli
 
 HEAVY = (
@@ -37,3 +39,24 @@ def test_bad_params_file_is_a_clear_error(tmp_path):
     assert result.exit_code == 2
     assert "missing.yaml" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "raw").exists()
+
+
+def test_help_is_plain_with_short_flags_and_capital_metavars():
+    result = run_cli("predict", "-h")
+    assert result.exit_code == 0
+    assert "predict [OPTIONS] {AUDIO}" in result.output
+    assert "<bool>" not in result.output and "--attributes  " in result.output
+    assert "The face picture to write" in result.output
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_dashboard_without_a_study_says_so_in_one_line_and_writes_nothing(tmp_path, existing):
+    database = tmp_path / "optuna.db"
+    if existing:
+        database.write_bytes(b"")  # an empty file, as an interrupted tool may leave
+    result = run_cli("dashboard", "--storage", f"sqlite:///{database}")
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "no tuning study yet" in result.output
+    assert "speech2face tune" in result.output and "Traceback" not in result.output
+    assert database.exists() == existing and (not existing or database.stat().st_size == 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["optuna.db"] if existing else [])

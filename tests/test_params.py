@@ -62,3 +62,29 @@ def test_bad_params_name_the_key(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ParamsError, match=message):
         load_section(PreprocessParams, "preprocess", path)
+
+
+def test_dvc_exp_run_set_changes_only_the_value_it_sets(tmp_path):
+    """`dvc exp run -S` rewrites params.yaml with DVC's YAML writer: it must keep the rest."""
+    import difflib
+    import shutil
+
+    from dvc.utils.serialize import modify_yaml
+
+    copy = tmp_path / "params.yaml"
+    shutil.copy(PARAMS, copy)
+    with modify_yaml(copy) as document:
+        document["evaluate"]["bootstrap"] = 200
+        document["tune"]["n_trials"] = 3
+    changed = [
+        line
+        for line in difflib.unified_diff(
+            PARAMS.read_text().splitlines(), copy.read_text().splitlines(), n=0
+        )
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert len(changed) == 4, changed
+    assert {line.split("#")[0].split(":")[0].strip("+- ") for line in changed} == {
+        "bootstrap",
+        "n_trials",
+    }

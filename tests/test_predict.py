@@ -1,11 +1,18 @@
 """`speech2face predict`: any recording -> a face picture and attributes; clear errors."""
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pytest
 import soundfile
 from PIL import Image
 
+from speech2face.paths import ROOT_VARIABLE as PROJECT
 from tests.conftest import run_cli
 
 
@@ -69,3 +76,64 @@ def test_models_of_an_evaluated_mlflow_run(evaluated, tmp_path):
     assert out.exists()
     missing = run_cli("predict", audio, "-o", out, "--run-id", "0" * 32)
     assert missing.exit_code == 2 and "MLflow run" in missing.output
+    latest = run_cli("predict", audio, "-o", tmp_path / "latest.png", "--run-id", "latest")
+    assert latest.exit_code == 0, latest.output
+    assert (tmp_path / "latest.png").read_bytes() == out.read_bytes()  # the same models
+
+
+def test_runs_lists_pipeline_runs_by_name_with_their_metrics(evaluated):
+    result = run_cli("runs", "--limit", 3)
+    assert result.exit_code == 0, result.output
+    header, *rows = result.output.strip().splitlines()
+    assert header.split()[:4] == ["started", "run_id", "name", "status"]
+    assert any(" pipeline " in f" {row} " and "yes" in row.split() for row in rows)
+
+
+def speech2face(*args, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """The installed command in a new process, from `cwd` (the folder decides the project)."""
+    command = [str(Path(sys.executable).parent / "speech2face"), *map(str, args)]
+    environment = {k: v for k, v in os.environ.items() if k not in ("DVC_ROOT", PROJECT)}
+    return subprocess.run(
+        command, cwd=cwd, env={**environment, **env}, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def project(models, tmp_path) -> Path:
+    """A checkout with trained models, and a sub-folder with a `dvc.yaml` of its own."""
+    root = tmp_path / "project"
+    (root / ".dvc").mkdir(parents=True)
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copytree(models, root / "models")
+    (root / "tuning").mkdir()
+    (root / "tuning" / "dvc.yaml").write_text("stages: {}\n")
+    soundfile.write(tmp_path / "voice.wav", vowel(2.0, 16000), 16000)
+    return root
+
+
+def test_predict_finds_the_project_from_a_sub_folder_or_by_variable(project, tmp_path):
+    voice = tmp_path / "voice.wav"
+    inside = speech2face("predict", voice, "-o", "face.png", cwd=project / "tuning")
+    assert inside.returncode == 0, inside.stderr
+    assert (project / "tuning" / "face.png").exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    pointed = speech2face("predict", voice, "-o", "face.png", cwd=elsewhere, **{PROJECT: project})
+    assert pointed.returncode == 0, pointed.stderr
+    assert (elsewhere / "face.png").exists()
+
+
+def test_missing_models_say_where_they_were_looked_for(project, tmp_path):
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    result = run_cli("predict", tmp_path / "voice.wav", "-o", tmp_path / "f.png", "--models", empty)
+    assert result.exit_code == 2
+    assert str(empty) in result.output and "--models" in result.output
+    assert "voice_encoder" in result.output and "Traceback" not in result.output
+
+
+def test_help_shows_project_defaults_not_this_machine_s_paths(project):
+    shown = speech2face("predict", "-h", cwd=project / "tuning")
+    assert shown.returncode == 0
+    assert "models in the project" in shown.stdout and str(project) not in shown.stdout
+    assert "AUDIO" in shown.stdout and "<bool>" not in shown.stdout

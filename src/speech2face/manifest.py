@@ -12,6 +12,8 @@ import pandas as pd
 
 MANIFEST_NAME = "manifest.csv"
 SPEAKERS_NAME = "speakers.csv"
+# Optional: where the corpus came from ({"source", "description", ...}), for reports.
+CORPUS_CARD_NAME = "corpus.json"
 # speakers.csv columns with the speaker's ground-truth craniofacial measurements, when known.
 GEOMETRY_PREFIX = "geometry_"
 
@@ -49,6 +51,17 @@ def age_group(age: int) -> str:
 
 def age_group_labels() -> list[str]:
     return [label for label, _, _ in AGE_GROUPS]
+
+
+def read_corpus_card(folder: Path) -> dict:
+    """The corpus's own description (`corpus.json`), or {} when it has none or it is unreadable."""
+    import json
+
+    try:
+        card = json.loads((Path(folder) / CORPUS_CARD_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
 
 
 def write_manifest(frame: pd.DataFrame, path: Path) -> None:

@@ -55,9 +55,13 @@ def run_models(run_id: str, folder: Path) -> Path:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    from speech2face.tracking import tracking_uri
+    from speech2face.tracking import latest_evaluated_run, tracking_uri
 
     client = mlflow.MlflowClient(tracking_uri())
+    if run_id == "latest":
+        run_id = latest_evaluated_run()
+        if run_id is None:
+            raise InputError(f"no evaluated pipeline run in {tracking_uri()}: run `dvc repro`")
     try:
         tags = client.get_run(run_id).data.tags
     except mlflow.exceptions.MlflowException as error:
@@ -74,9 +78,21 @@ def run_models(run_id: str, folder: Path) -> Path:
     return folder
 
 
+def check_models(models: Path) -> None:
+    """Say where the models were looked for, and how to point at others, when any is missing."""
+    missing = [kind for kind in KINDS if not (models / kind / networks.MODEL_FILE).is_file()]
+    if missing:
+        raise InputError(
+            f"no trained {', '.join(missing)} in {models} (looked for "
+            f"<kind>/{networks.MODEL_FILE}): run `dvc repro` in the project, run this command "
+            "inside it (or set SPEECH2FACE_PROJECT), or give --models DIR or --run-id ID"
+        )
+
+
 @torch.no_grad()
 def predict_face(audio: Path, models: Path) -> Prediction:
     """The face the models draw for the voice in `audio`, and the classifier's reading of it."""
+    check_models(models)
     voice = networks.load(models / "voice_encoder")
     decoder = networks.load(models / "face_decoder")
     classifier = networks.load(models / "attribute_classifier")

@@ -7,7 +7,11 @@ server on PostgreSQL).
 
 Stages are separate processes, so the pipeline run of one `dvc repro` is found again by a tag:
 the id of the `dvc` process that launched the stage (its pid and start time). A command run by
-hand, outside DVC, gets a pipeline run of its own.
+hand, outside DVC, gets a pipeline run of its own. Runs are named for what they ran: the DVC
+experiment's name, else `pipeline <commit>`.
+
+A trained model is traced to the run that trained it by the SHA-256 of its weights file (tag
+`speech2face.model_sha256`), so nothing run-specific is written into DVC's outputs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from speech2face.paths import project_root
 EXPERIMENT = "speech2face"
 INVOCATION_TAG = "speech2face.invocation"
 KIND_TAG = "speech2face.kind"
+MODEL_HASH_TAG = "speech2face.model_sha256"
 # Set by `stage_runs_under`: the run that stage runs nest under instead of the pipeline run.
 _PARENT_RUN: ContextVar[str | None] = ContextVar("parent_run", default=None)
 
@@ -135,8 +140,33 @@ def pipeline_run_id(params_path: Path) -> str:
     )
     if found:
         return found[0].info.run_id
-    name = os.environ.get("DVC_EXP_NAME") or f"pipeline {invocation}"
-    return new_run(name, {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}, params_path)
+    return new_run(
+        run_name("pipeline"), {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}, params_path
+    )
+
+
+def run_name(what: str) -> str:
+    """`<what> <commit>`, or the DVC experiment's name with its commit: `wider (1a2b3c4)`."""
+    commit = (git_commit() or "no commit")[:7]
+    experiment = os.environ.get("DVC_EXP_NAME")
+    return f"{experiment} ({commit})" if experiment else f"{what} {commit}"
+
+
+def client():
+    """An MlflowClient on the project's store."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri())
+
+
+def run_of_model(model_file: Path) -> str | None:
+    """The id of the latest run that trained the weights in `model_file` (by their hash)."""
+    from speech2face.files import sha256
+
+    if not model_file.is_file():
+        return None
+    found = _runs(f"tags.`{MODEL_HASH_TAG}` = '{sha256(model_file)}'", 1)
+    return found[0].info.run_id if found else None
 
 
 @contextmanager
@@ -185,3 +215,52 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
             mlflow.set_tags({KIND_TAG: "stage", "speech2face.stage": stage})
             mlflow.log_params(flat_params(params_path))
             yield run.info.run_id
+
+
+EVALUATED_TAG = "speech2face.models.voice_encoder"  # set by `evaluate` on its pipeline run
+
+
+def _runs(filter_string: str, limit: int) -> list:
+    mlflow_client = client()
+    experiment = mlflow_client.get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        return []
+    return mlflow_client.search_runs(
+        [experiment.experiment_id],
+        filter_string=filter_string,
+        order_by=["attributes.start_time DESC"],
+        max_results=limit,
+    )
+
+
+def latest_evaluated_run() -> str | None:
+    """The id of the newest pipeline run that evaluated a set of models."""
+    found = _runs(f"tags.`{KIND_TAG}` = 'pipeline' and tags.`{EVALUATED_TAG}` != ''", 1)
+    return found[0].info.run_id if found else None
+
+
+def pipeline_runs(limit: int) -> list[dict[str, str]]:
+    """The newest pipeline runs: when, id, name, status, commit and headline test metrics."""
+    from datetime import datetime
+
+    rows = []
+    for run in _runs(f"tags.`{KIND_TAG}` = 'pipeline'", limit):
+        metrics, tags = run.data.metrics, run.data.tags
+        started = datetime.fromtimestamp(run.info.start_time / 1000).strftime("%Y-%m-%d %H:%M")
+        rows.append(
+            {
+                "started": started,
+                "run_id": run.info.run_id,
+                "name": run.info.run_name,
+                "status": run.info.status,
+                "commit": tags.get("mlflow.source.git.commit", "")[:7] or "-",
+                "evaluated": "yes" if tags.get(EVALUATED_TAG) else "no",
+                "recall@5": _shown(metrics.get("test/recall_at_5/overall")),
+                "gender_agreement": _shown(metrics.get("test/gender_agreement/overall")),
+            }
+        )
+    return rows
+
+
+def _shown(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

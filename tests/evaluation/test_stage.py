@@ -7,8 +7,19 @@ import pandas as pd
 from tests.conftest import run_evaluate
 
 
+def test_summary_metrics_carry_intervals_chance_and_gaps(evaluated):
+    summary = json.loads((evaluated / "metrics.json").read_text())
+    for metric in ("recall_at_5", "match_1in2", "gender_agreement", "cosine"):
+        assert summary[f"{metric}_low"] <= summary[metric] <= summary[f"{metric}_high"]
+        assert 0.0 <= summary[f"{metric}_chance"] <= 1.0
+    gap = "gender_agreement_gap_gender"
+    assert summary[f"{gap}_low"] <= summary[gap] <= summary[f"{gap}_high"]
+    assert len(summary) <= 30  # a summary: `dvc exp show` stays readable
+    assert not any(isinstance(v, dict) for v in summary.values())
+
+
 def test_evaluate_writes_metrics_groups_plots_and_report(evaluated):
-    metrics = json.loads((evaluated / "metrics.json").read_text())
+    metrics = json.loads((evaluated / "metrics_by_group.json").read_text())
     assert {"overall", "gender", "age_group", "ethnicity", "gap", "controls"} <= set(metrics)
     assert set(metrics["controls"]) == {"shuffled", "ceiling", "oracle"}
     female = metrics["gender"]["female"]
@@ -58,4 +69,8 @@ def test_same_params_same_evaluation(evaluated, trained, tiny_raw):
     again = trained[0] / "again"
     result = run_evaluate(trained, tiny_raw, again)
     assert result.exit_code == 0, result.output
-    assert (again / "metrics.json").read_text() == (evaluated / "metrics.json").read_text()
+    for name in ("metrics.json", "metrics_by_group.json", "groups.csv", "evaluation.md"):
+        assert (again / name).read_text() == (evaluated / name).read_text(), name
+    for name in ("groups.png", "confusion.png"):
+        figure = ("figures", name)
+        assert again.joinpath(*figure).read_bytes() == evaluated.joinpath(*figure).read_bytes()

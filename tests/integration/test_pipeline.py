@@ -15,6 +15,8 @@ from tests.conftest import TINY, tiny_params
 pytestmark = pytest.mark.slow
 
 STAGES = ("generate", "validate_raw", "preprocess", "validate_features")
+# The README's `dvc exp show` options: what changed, the summary metrics, no timestamps.
+EXP_SHOW = ("--only-changed", "--drop", "Created|reports/metrics/.*")
 
 
 def project_files() -> list[str]:
@@ -56,9 +58,9 @@ def commit(repo: Path, message: str) -> None:
         subprocess.run(["git", *command], cwd=repo, check=True, env={**os.environ, **identity})
 
 
-def dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
+def dvc(repo: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    env = {**os.environ, **(env or {}), "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
     env.pop("DVC_ROOT", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
@@ -91,6 +93,12 @@ def test_repro_runs_the_gated_pipeline_and_stops_on_bad_data(repo):
         assert (upstream, downstream) in edges
 
 
+def git_status(repo: Path) -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
 def dag_edges(repo: Path) -> set[tuple[str, str]]:
     """The stage graph's edges, read from `dvc dag --md` (a mermaid flowchart)."""
     chart = dvc(repo, "dag", "--md").stdout
@@ -108,6 +116,15 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
     assert first.returncode == 0, first.stdout + first.stderr
     commit(repo, "baseline")  # its metrics and reports, as a user commits a result
 
+    forced = dvc(repo, "repro", "--force")  # as a fresh clone's `make repro` runs it all
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert git_status(repo) == ""  # the same dvc.lock, reports and metrics, byte for byte
+    status = dvc(repo, "status", "dvc.yaml")  # the README's status command
+    assert "Data and pipelines are up to date" in status.stdout, status.stdout
+    plots = dvc(repo, "plots", "diff", "-o", "dvc_plots")
+    assert plots.returncode == 0, plots.stderr
+    assert git_status(repo) == ""  # dvc_plots/ is ignored
+
     names = []
     for lr in ("0.002", "0.003"):
         name = f"lr-{lr}"
@@ -119,11 +136,18 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
 
     diff = dvc(repo, "metrics", "diff")  # the baseline commit vs the last experiment
     assert diff.returncode == 0, diff.stderr
-    assert "gender.female.cosine" in diff.stdout  # per-group changes
-    assert "gender.male." in dvc(repo, "exp", "diff", *names).stdout
-    evaluation_only = dvc(repo, "exp", "run", "-S", "evaluate.bootstrap=100")
+    assert "recall_at_5_low" in diff.stdout and "gender.female" not in diff.stdout  # a summary
+    by_group = dvc(repo, "metrics", "diff", "--targets", "reports/metrics_by_group.json")
+    assert "gender.female.cosine" in by_group.stdout  # the README's per-group view
+    evaluation_only = dvc(repo, "exp", "run", "-n", "boot", "-S", "evaluate.bootstrap=100")
     ran = re.findall(r"Running stage '(\w+)'", evaluation_only.stdout)
     assert ran == ["evaluate"]  # an evaluation setting never retrains
+    intervals = dvc(repo, "metrics", "diff", names[-1])  # the last experiment vs this one
+    assert "recall_at_5_low" in intervals.stdout and "recall_at_5 " not in intervals.stdout
+    shown = dvc(repo, "exp", "show", *EXP_SHOW, env={"COLUMNS": "120"})
+    assert shown.returncode == 0, shown.stderr
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 120, shown.stdout
+    assert "boot" in shown.stdout and "bootstrap" in shown.stdout
 
     import mlflow
 

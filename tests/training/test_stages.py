@@ -27,11 +27,19 @@ def test_face_encoder_writes_embeddings_and_logits_for_every_split(trained, tiny
     assert 0.0 <= result["heldout_identity_accuracy"] <= 1.0 and result["identities"] > 5
 
 
-def test_every_stage_saves_its_model_and_metrics(trained):
+def test_every_stage_saves_its_model_and_metrics(trained, store):
+    import mlflow
+
+    from speech2face.tracking import run_of_model
+
     root, _ = trained
     for model in ("face_encoder", "face_decoder", "voice_encoder"):
-        assert (root / "models" / model / "model.pt").exists()
-        assert json.loads((root / "models" / model / "run.json").read_text())["run_id"]
+        assert sorted(p.name for p in (root / "models" / model).iterdir()) == ["model.pt"]
+        run = run_of_model(root / "models" / model / "model.pt")  # traced by the file's hash
+        assert (
+            mlflow.MlflowClient(store).get_run(run).data.tags["speech2face.stage"]
+            == f"train_{model}"
+        )
     voice = metrics(root, "train_voice_encoder")
     assert {"val_cosine", "val_recall_at_5", "baseline_mean_embedding_cosine"} <= set(voice)
 
@@ -45,18 +53,23 @@ def test_stages_are_nested_runs_of_one_pipeline_run(trained, store):
     voice = stages["train_voice_encoder"]
     assert "val/recall_at_5" in voice.data.metrics
     assert voice.data.params["train_voice_encoder.width"] == "0.125"
-    parent = voice.data.tags["mlflow.parentRunId"]
-    assert mlflow.get_run(parent).data.tags["speech2face.kind"] == "pipeline"
+    parent = mlflow.get_run(voice.data.tags["mlflow.parentRunId"])
+    assert parent.data.tags["speech2face.kind"] == "pipeline"
+    commit = parent.data.tags.get("mlflow.source.git.commit", "no commit")[:7]
+    assert parent.info.run_name == f"pipeline {commit}"  # what it ran, not a process id
     history = mlflow.MlflowClient().get_metric_history(voice.info.run_id, "train/loss")
     assert len(history) == 2  # one value per epoch: a learning curve
 
 
-def test_same_params_same_metrics(trained):
+def test_same_params_same_metrics_and_model_bytes(trained):
     root, common = trained
     first = metrics(root, "train_voice_encoder")
+    model = root / "models" / "voice_encoder" / "model.pt"
+    weights = model.read_bytes()
     result = run_cli("train_voice_encoder", *common)
     assert result.exit_code == 0, result.output
     assert metrics(root, "train_voice_encoder") == first
+    assert model.read_bytes() == weights  # so dvc.lock reproduces
 
 
 @pytest.mark.slow

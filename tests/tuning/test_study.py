@@ -1,6 +1,8 @@
 """Studies on the tiny corpus: pruning, MLflow runs, resuming a killed study, two workers."""
 
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -123,6 +125,25 @@ def test_two_workers_share_one_study_and_finish_exactly_n_trials(tune_args, tmp_
     assert [t.state.name for t in done] == ["COMPLETE"] * 2
     assert len({t.user_attrs["worker"] for t in done}) == 2  # both processes ran trials
     assert len({t.params["lr"] for t in done}) == 2  # the workers' samplers differ
+
+
+def test_a_quick_study_from_options_and_an_apply_hint_that_works_as_printed(tune_args, tmp_path):
+    storage, args = tune_args
+    params = tune_params(tmp_path / "params.yaml", n_trials=5)
+    options = ("--n-trials", 1, "--max-epochs", 2, "--study-name", "quick")
+    result = run_cli("tune", *args, "--params", params, *options)
+    assert result.exit_code == 0, result.output
+    (trial,) = trials(storage, "quick")
+    history = mlflow.MlflowClient().get_metric_history(
+        trial.user_attrs["mlflow_run_id"], "val/recall_at_5"
+    )
+    assert trial.state.name == "COMPLETE"
+    assert len(history) == 2 + 1  # 2 epochs (the params say 1), then the kept checkpoint
+    hint = re.search(r"`(speech2face tune --apply[^`]*)`", result.output).group(1)
+    assert f"--out {tmp_path / 'tune'}" in hint and f"--params {params}" in hint
+    applied = run_cli(*shlex.split(hint)[1:])
+    assert applied.exit_code == 0, applied.output
+    assert "dvc exp run -S train_voice_encoder.lr=" in applied.output
 
 
 def test_fairness_study_has_two_objectives_no_pruning_and_a_pareto_front(tune_args, tmp_path):

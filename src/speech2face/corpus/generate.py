@@ -14,8 +14,14 @@ from PIL import Image
 from speech2face.corpus.face import face_geometry, render_face
 from speech2face.corpus.population import Speaker, draw_population, speakers_table
 from speech2face.corpus.voice import load_sentences, synthesize_clip
-from speech2face.files import atomic_path
-from speech2face.manifest import GEOMETRY_PREFIX, MANIFEST_NAME, SPEAKERS_NAME, write_manifest
+from speech2face.files import atomic_path, write_json
+from speech2face.manifest import (
+    CORPUS_CARD_NAME,
+    GEOMETRY_PREFIX,
+    MANIFEST_NAME,
+    SPEAKERS_NAME,
+    write_manifest,
+)
 from speech2face.parallel import parallel_map
 from speech2face.params import GenerateParams
 
@@ -94,4 +100,20 @@ def generate(params: GenerateParams, out_dir: Path, workers: int) -> pd.DataFram
         write_manifest(manifest, staging / MANIFEST_NAME)
         geometry = pd.DataFrame([face_geometry(s) for s in speakers]).add_prefix(GEOMETRY_PREFIX)
         speakers_table(speakers).join(geometry).to_csv(staging / SPEAKERS_NAME, index=False)
+        write_json(staging / CORPUS_CARD_NAME, corpus_card(params))
     return manifest
+
+
+def corpus_card(params: GenerateParams) -> dict:
+    """What the reports say of this corpus: simulated, and how strongly voice and face link."""
+    return {
+        "source": "synthetic",
+        "description": (
+            "the embedded simulated corpus (Praat voices, rendered faces; invented population "
+            "groups, not real ethnicities)"
+        ),
+        "speakers": params.n_speakers,
+        "clips_per_speaker": params.clips_per_speaker,
+        "link_strength": params.link_strength,
+        "seed": params.seed,
+    }

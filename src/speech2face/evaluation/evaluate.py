@@ -18,7 +18,7 @@ from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
 from speech2face.evaluation.controls import oracle_embeddings, shuffled_pairings
 from speech2face.evaluation.groups import group_table
-from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME
+from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, read_corpus_card
 from speech2face.params import EvaluateParams
 from speech2face.training import networks
 from speech2face.training.common import embeddings, face_images
@@ -41,6 +41,7 @@ class Evaluation:
     grid: dict[str, np.ndarray]  # column title -> faces (speakers, H, W, 3) in [0, 1]
     grid_titles: list[str]
     classifier_accuracy: dict[str, float]  # on the true test faces, against the labels
+    corpus: dict  # the corpus card (manifest.read_corpus_card): source, description, ...
 
 
 class Readers:
@@ -168,5 +169,14 @@ def evaluate(
         for name in readers.classes
     }
     return Evaluation(
-        groups, gaps, clips, true_reading, readings, readers.classes, grid, titles, accuracy
+        groups,
+        gaps,
+        clips,
+        true_reading,
+        readings,
+        readers.classes,
+        grid,
+        titles,
+        accuracy,
+        read_corpus_card(raw),
     )

@@ -15,6 +15,11 @@ from speech2face.files import atomic_path, write_json, write_text
 from speech2face.manifest import GEOMETRY_PREFIX
 
 BAR_METRICS = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
+# The summary `reports/metrics.json` (DVC's metrics: `dvc metrics diff`, `dvc exp show`): each
+# headline value of the model with its interval and chance, the group gaps, the sizes.
+HEADLINE = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
+HEADLINE_GAPS = (("gender_agreement", "gender"), ("recall_at_5", "gender"))
+SUMMARY_FILE, BY_GROUP_FILE = "metrics.json", "metrics_by_group.json"
 FIGURES_DIR, PLOTS_DIR = "figures", "plots"
 
 
@@ -43,8 +48,33 @@ def _nested(groups: pd.DataFrame) -> dict:
     return nested
 
 
+def summary_document(evaluation: Evaluation) -> dict:
+    """reports/metrics.json: the headline values overall, each with its 95% interval (`_low`,
+    `_high`) and the shuffled control (`_chance`); worst-minus-best gaps by gender; sizes."""
+    groups, gaps = evaluation.groups, evaluation.gaps
+    overall = groups[groups.attribute == "overall"].set_index(["system", "metric"])
+    summary: dict = {}
+    for metric in HEADLINE:
+        row = overall.loc[("voice", metric)]
+        summary[metric] = _number(row.value)
+        summary[f"{metric}_low"] = _number(row.ci_low)
+        summary[f"{metric}_high"] = _number(row.ci_high)
+        summary[f"{metric}_chance"] = _number(overall.loc[("shuffled", metric), "value"])
+    voice_gaps = gaps[gaps.system == "voice"].set_index(["metric", "attribute"])
+    for metric, attribute in HEADLINE_GAPS:
+        row = voice_gaps.loc[(metric, attribute)]
+        name = f"{metric}_gap_{attribute}"
+        summary[name] = _number(row.gap)
+        summary[f"{name}_low"] = _number(row.ci_low)
+        summary[f"{name}_high"] = _number(row.ci_high)
+    first = overall.loc[("voice", HEADLINE[0])]
+    summary["test_speakers"], summary["test_clips"] = int(first.speakers), int(first.clips)
+    return summary
+
+
 def metrics_document(evaluation: Evaluation) -> dict:
-    """reports/metrics.json: the model per group, its gaps, the controls, the classifier."""
+    """reports/metrics_by_group.json: the model per group, its gaps, the controls, the
+    classifier."""
     groups, gaps = evaluation.groups, evaluation.gaps
     document = _nested(groups[groups.system == "voice"])
     voice_gaps = gaps[gaps.system == "voice"]
@@ -108,8 +138,8 @@ def _plot_tables(evaluation: Evaluation) -> dict[str, pd.DataFrame]:
     tables = {
         f"confusion_{name}.csv": pd.DataFrame(
             {
-                "true_face": evaluation.true_reading[name],
-                "voice_face": evaluation.readings["voice"][name],
+                "reading_of_true_face": evaluation.true_reading[name],
+                "reading_of_face_from_voice": evaluation.readings["voice"][name],
             }
         )
         for name in evaluation.classes
@@ -127,8 +157,8 @@ def _plot_tables(evaluation: Evaluation) -> dict[str, pd.DataFrame]:
 def write_outputs(
     evaluation: Evaluation, made: dict[str, Figure], report: str, reports: Path
 ) -> dict:
-    """Write every output under `reports` atomically; return the metrics document."""
-    document = metrics_document(evaluation)
+    """Write every output under `reports` atomically; return the summary metrics."""
+    summary = summary_document(evaluation)
     with atomic_path(reports / FIGURES_DIR, directory=True) as staging:
         for name, figure in made.items():
             figure.savefig(staging / name, dpi=110)
@@ -138,9 +168,10 @@ def write_outputs(
     for name, table in (("groups.csv", evaluation.groups), ("gaps.csv", evaluation.gaps)):
         with atomic_path(reports / name) as temporary:
             table.to_csv(temporary, index=False, float_format="%.6g")
-    write_json(reports / "metrics.json", document)
+    write_json(reports / SUMMARY_FILE, summary)
+    write_json(reports / BY_GROUP_FILE, metrics_document(evaluation))
     write_text(reports / "evaluation.md", report)
-    return document
+    return summary
 
 
 def log_to_mlflow(evaluation: Evaluation, made: dict[str, Figure], reports: Path, models: dict):

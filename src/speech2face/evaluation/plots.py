@@ -16,13 +16,23 @@ SYSTEM_STYLE = {  # system -> (label, colour)
     "oracle": ("oracle (true voice latents)", "#2ca02c"),
     "ceiling": ("face from true embedding", "#ff7f0e"),
 }
+TRUE_READING = "classifier reading of the true face"
+VOICE_READING = "classifier reading of the face from voice"
+AXIS_LABELS = {
+    "match_1in2": "1-in-2 matching\n(share of pairs)",
+    "cosine": "cosine similarity\n(embeddings)",
+}
+# Units of the craniofacial measurements (the simulated corpus's speakers.csv, which the
+# classifier learns to output): widths are shares of the picture's width.
+MEASURE_UNITS = {"face_width_to_height": "ratio of width to height"}
+WIDTH_UNIT = "share of picture width"
 
 
 def confusion_figure(
     true_face: dict[str, np.ndarray], voice_face: dict[str, np.ndarray], classes: dict
 ) -> Figure:
-    """Per attribute: the classifier on the true face (rows) vs on the face from voice (columns),
-    row-normalised, with counts."""
+    """Per attribute: the classifier's reading of the true face (rows) vs of the face from voice
+    (columns); cells are shares of the row's clips, with counts."""
     figure, axes = plt.subplots(1, len(classes), figsize=(5.2 * len(classes), 4.6))
     for ax, (name, names) in zip(np.atleast_1d(axes), classes.items()):
         counts = pd.crosstab(
@@ -45,12 +55,25 @@ def confusion_figure(
             )
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
         ax.set_yticks(range(len(names)), names)
-        ax.set_xlabel("face from voice")
-        ax.set_ylabel("true face")
+        ax.set_xlabel(VOICE_READING)
+        ax.set_ylabel(TRUE_READING)
         agreement = np.trace(counts) / max(counts.sum(), 1)
-        ax.set_title(f"{name}: agreement {agreement:.2f}")
+        ax.set_title(
+            f"{name}: agreement {agreement:.2f} (share of clips)\n"
+            "cells: share of the row's clips (count)",
+            fontsize=10,
+        )
     figure.tight_layout()
     return figure
+
+
+def metric_axis(metric: str) -> str:
+    """The axis label of a metric: what it is and its unit."""
+    if metric.startswith("recall_at_"):
+        return f"recall@{metric.removeprefix('recall_at_')}\n(share of clips)"
+    if metric.endswith("_agreement"):
+        return f"{metric.removesuffix('_agreement')} agreement\n(share of clips)"
+    return AXIS_LABELS.get(metric, metric)
 
 
 def group_bars_figure(groups: pd.DataFrame, metrics: list[str]) -> Figure:
@@ -69,7 +92,8 @@ def group_bars_figure(groups: pd.DataFrame, metrics: list[str]) -> Figure:
             label, colour = SYSTEM_STYLE[system]
             ax.bar(x, rows.value, width, yerr=errors, color=colour, label=label, capsize=2)
         ax.set_xticks(range(len(order)), [g for _, g in order], rotation=30, ha="right")
-        ax.set_ylabel(metric)
+        ax.set_xlabel("test-speaker group")
+        ax.set_ylabel(metric_axis(metric))
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(ncols=len(systems), fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.02))
     figure.tight_layout()
@@ -93,15 +117,17 @@ def face_grid_figure(columns: dict[str, np.ndarray], titles: list[str]) -> Figur
 
 
 def craniofacial_figure(measures: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    """Per measure: on the face from voice (x) vs on the true face (y), with Pearson's r."""
+    """Per measure: the classifier's reading of the face from voice (x) vs of the true face (y),
+    with Pearson's r."""
     figure, axes = plt.subplots(1, len(measures), figsize=(3.4 * len(measures), 3.4), squeeze=False)
     for ax, (name, (x, y)) in zip(axes[0], measures.items()):
         ax.scatter(x, y, s=6, alpha=0.5)
         with np.errstate(invalid="ignore", divide="ignore"):
             r = np.corrcoef(x, y)[0, 1]
-        ax.set_title(f"{name}\nr = {r:.2f}", fontsize=9)
-        ax.set_xlabel("face from voice", fontsize=8)
-        ax.set_ylabel("true face", fontsize=8)
+        unit = MEASURE_UNITS.get(name, WIDTH_UNIT)
+        ax.set_title(f"{name}\ncorrelation (Pearson r) = {r:.2f}", fontsize=9)
+        ax.set_xlabel(f"{VOICE_READING}\n({unit})", fontsize=7)
+        ax.set_ylabel(f"{TRUE_READING}\n({unit})", fontsize=7)
         ax.tick_params(labelsize=7)
     figure.tight_layout()
     return figure

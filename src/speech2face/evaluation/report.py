@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER
 from speech2face.evaluation.evaluate import Evaluation
 
 HEADLINE = (
@@ -32,6 +34,47 @@ SYSTEM_NAMES = {
     "oracle": "oracle",
     "ceiling": "true embedding",
 }
+UNITS = {"age_mae": "years"}
+CONFIDENCE = 0.95
+# A gap whose interval excludes zero is "fragile" when the interval's bound nearest zero lies
+# within this share of the interval's width from zero: under a normal approximation, a two-sided
+# p-value between about 0.02 and 0.05.
+FRAGILE_SHARE = 0.1
+GLOSSARY = (
+    "- recall_at_k (recall@k): share of clips whose true speaker is among the k test speakers "
+    "whose mean true face embedding is nearest (by cosine) to the embedding predicted from the "
+    "voice; chance is k / number of test speakers.",
+    "- match_1in2 (1-in-2 matching): share of pairs (the clip's own face, a face of another "
+    "test speaker) in which the own face's embedding is the closer to the prediction; chance "
+    "is 0.5.",
+    "- cosine: cosine similarity between the predicted and the true face embedding (1 = same "
+    "direction).",
+    "- l1 (lower is better): mean absolute difference per dimension between the predicted and "
+    "the true face embedding.",
+    "- gender / age_group / ethnicity_agreement: share of clips where the classifier's reading "
+    "of the face drawn from the voice equals the classifier's reading of the TRUE face (not the "
+    "label): what the voice carries through to the face, not the classifier's accuracy.",
+    "- age_mae (years, lower is better): mean absolute difference between the age the "
+    "classifier reads on the face from voice and the age it reads on the true face.",
+    "- <measure>_correlation: Pearson r, across clips, between the classifier's craniofacial "
+    "measurement on the face from voice and the same measurement on the true face (the "
+    "simulated corpus measures widths as shares of the picture's width, and "
+    "face_width_to_height as a ratio).",
+    "- Controls: shuffled pairs = chance (the model's predictions scored against other "
+    "speakers' faces); oracle = a ridge regression from the corpus's ground-truth voice "
+    "latents, age, gender and accent to the face embedding (what the data let a voice tell; "
+    "only when the corpus records them); true embedding = the true face embedding decoded "
+    "(the ceiling of what this decoder can draw).",
+    "- beyond chance: the interval lies wholly on the better side of the shuffled control's "
+    "interval.",
+)
+
+
+def _label(metric: str) -> str:
+    """The metric's name, with its unit and direction when that is not 'higher is better'."""
+    notes = [UNITS[metric]] if metric in UNITS else []
+    notes += ["lower is better"] if metric in LOWER_IS_BETTER else []
+    return f"{metric} ({', '.join(notes)})" if notes else metric
 
 
 def _interval(row) -> str:
@@ -43,6 +86,46 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
+def _synthetic(card: dict) -> str:
+    """The simulated corpus and its planted voice-face link."""
+    link = card.get("link_strength")
+    strength = f"{link:.2f}" if isinstance(link, int | float) else "not recorded"
+    size = f", {card['speakers']} speakers in all" if "speakers" in card else ""
+    return (
+        f"Simulated, not real people: {card.get('description', 'the simulated corpus')}{size}. "
+        "Voices and faces are linked only through planted latents; the planted link strength "
+        "(the correlation between the face side and the voice side of each planted latent) is "
+        f"{strength}. The figures measure how much of this planted link the model recovers, "
+        "not how voices relate to faces in real people."
+    )
+
+
+def _corpus(card: dict) -> str:
+    """What data the report is about, from the corpus card (corpus.json)."""
+    if not card:
+        return (
+            "The corpus has no corpus.json, so its provenance is not recorded; this report "
+            "cannot say where its voices and faces come from."
+        )
+    if card.get("source") == "synthetic":
+        return _synthetic(card)
+    description = card.get("description", "no description")
+    return f"The corpus: {description} (source: {card.get('source', 'not recorded')})."
+
+
+def _data(evaluation: Evaluation, resamples: int, shuffles: int) -> str:
+    clips = evaluation.clips
+    accuracy = ", ".join(f"{k} {v:.3f}" for k, v in evaluation.classifier_accuracy.items())
+    return (
+        f"{_corpus(evaluation.corpus)}\n\n"
+        f"{len(clips)} clips of {clips.speaker_id.nunique()} test speakers whom no network saw "
+        f"in training. Intervals are {CONFIDENCE:.0%} bootstrap intervals over speakers "
+        f"({resamples} resamples); chance is the model's own predictions paired with other "
+        f"speakers' faces ({shuffles} random pairings). The attribute classifier on the true "
+        f"test faces, against their labels: {accuracy}."
+    )
+
+
 def _overall_table(groups: pd.DataFrame) -> str:
     overall = groups[groups.attribute == "overall"].set_index(["metric", "system"])
     systems = [s for s in SYSTEMS if s in set(groups.system)]
@@ -52,7 +135,7 @@ def _overall_table(groups: pd.DataFrame) -> str:
     for metric in metrics:
         cells = [_interval(overall.loc[(metric, s)]) for s in systems]
         beyond = overall.loc[(metric, "voice")].beyond_shuffled
-        rows.append([metric, *cells, "yes" if beyond == 1 else "no"])
+        rows.append([_label(metric), *cells, "yes" if beyond == 1 else "no"])
     names = [SYSTEM_NAMES[s] for s in systems]
     return _table(["metric", *names, "voice beyond chance"], rows)
 
@@ -79,13 +162,55 @@ def _group_table(groups: pd.DataFrame, metric: str) -> str:
     )
 
 
+def _fragile(row) -> bool:
+    """Whether the interval's bound nearest zero is within FRAGILE_SHARE of its width of zero."""
+    nearest = min(abs(row.ci_low), abs(row.ci_high))
+    return nearest < FRAGILE_SHARE * (row.ci_high - row.ci_low)
+
+
+def _gap_lines(gaps: pd.DataFrame) -> list[str]:
+    """The model's gaps whose interval excludes zero (fragile ones marked), and how many were
+    tested."""
+    tested = gaps[(gaps.system == "voice") & gaps.metric.isin(PER_GROUP)]
+    tested = tested[np.isfinite(tested.ci_low) & np.isfinite(tested.ci_high)]
+    clear = tested[(tested.ci_low > 0) | (tested.ci_high < 0)]
+    lines = [
+        f"- Gap in {_label(row.metric)} by {row.attribute}: {row.worst} is worst, {row.best} "
+        f"best, worst - best = {row.gap:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]"
+        + (", fragile." if _fragile(row) else ".")
+        for row in clear.itertuples()
+    ]
+    if clear.empty:
+        lines.append(
+            "- No worst-minus-best gap of the per-group metrics has an interval that excludes "
+            "zero: at this test size, group differences are not told apart from sampling noise "
+            "(which is not evidence that there are none)."
+        )
+    lines.append(_multiple_comparisons(tested))
+    return lines
+
+
+def _multiple_comparisons(tested: pd.DataFrame) -> str:
+    """How many gaps were tested, how many would exclude zero by chance, and the fragile rule."""
+    attributes = ", ".join(dict.fromkeys(tested.attribute))
+    chance = (1 - CONFIDENCE) * len(tested)
+    return (
+        f"- Multiple comparisons: {len(tested)} worst-minus-best gaps were tested "
+        f"({tested.metric.nunique()} per-group metrics by {attributes}). At {CONFIDENCE:.0%}, "
+        f"about {1 - CONFIDENCE:.0%} of them ({chance:.2f} of {len(tested)} here) would exclude "
+        "zero by chance alone even if no group differed; no correction is applied. A gap is "
+        "marked fragile when its interval's bound nearest zero lies within "
+        f"{FRAGILE_SHARE:.0%} of the interval's width of zero."
+    )
+
+
 def _reading(evaluation: Evaluation) -> list[str]:
     """Plain sentences on what is above chance and where the gaps are."""
-    groups, gaps = evaluation.groups, evaluation.gaps
+    groups = evaluation.groups
     voice = groups[groups.system == "voice"]
     overall = voice[voice.attribute == "overall"].set_index("metric")
-    above = [m for m in overall.index if overall.loc[m, "beyond_shuffled"] == 1]
-    at_chance = [m for m in overall.index if overall.loc[m, "beyond_shuffled"] != 1]
+    above = [_label(m) for m in overall.index if overall.loc[m, "beyond_shuffled"] == 1]
+    at_chance = [_label(m) for m in overall.index if overall.loc[m, "beyond_shuffled"] != 1]
     lines = [
         f"- Beyond the shuffled control's interval overall: {', '.join(above) or 'nothing'}.",
         f"- Not distinguishable from chance overall: {', '.join(at_chance) or 'nothing'}.",
@@ -98,60 +223,51 @@ def _reading(evaluation: Evaluation) -> list[str]:
             if not missing
             else f"- {metric}: not beyond chance in {', '.join(missing)}"
         )
-    voice_gaps = gaps[gaps.system == "voice"]
-    clear = voice_gaps[(voice_gaps.ci_low > 0) | (voice_gaps.ci_high < 0)]
-    clear = clear[clear.metric.isin(PER_GROUP)]
-    if clear.empty:
-        lines.append(
-            "- No worst-minus-best gap of the per-group metrics above has an interval that "
-            "excludes zero: at this test size, group differences are not told apart from "
-            "sampling noise (which is not evidence that there are none)."
-        )
-    for row in clear.itertuples():
-        lines.append(
-            f"- Gap in {row.metric} by {row.attribute}: {row.worst} is worst, {row.best} best, "
-            f"worst - best = {row.gap:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]."
-        )
+    lines += _gap_lines(evaluation.gaps)
     ceiling = groups[(groups.system == "ceiling") & (groups.attribute == "overall")]
     ceiling = ceiling.set_index("metric")
     if "gender_agreement" in ceiling.index:
         lines.append(
-            "- Decoding the true face embedding keeps the classifier's gender reading "
-            f"{ceiling.loc['gender_agreement', 'value']:.1%} of the time: the ceiling for the "
+            "- On the face decoded from the true face embedding, the classifier reads the same "
+            "gender as on the true face in "
+            f"{ceiling.loc['gender_agreement', 'value']:.1%} of clips: the ceiling for the "
             "agreement a voice can reach through this decoder."
         )
     return lines
 
 
+def _craniofacial(groups: pd.DataFrame) -> list[str]:
+    """The craniofacial section, when the classifier measures faces."""
+    if not any(m.endswith("_correlation") for m in groups.metric):
+        return []
+    return [
+        "## Craniofacial measurements: the classifier's measurement on the face from voice vs "
+        "on the true face",
+        "![craniofacial measurements](figures/craniofacial.png)",
+    ]
+
+
 def render(evaluation: Evaluation, resamples: int, shuffles: int) -> str:
     """The whole report as Markdown; figures are linked from reports/figures/."""
-    clips = evaluation.clips
-    accuracy = ", ".join(f"{k} {v:.3f}" for k, v in evaluation.classifier_accuracy.items())
+    groups = evaluation.groups
     sections = [
         "# Evaluation on held-out test speakers",
-        f"{len(clips)} clips of {clips.speaker_id.nunique()} test speakers whom no network saw "
-        f"in training. Intervals are 95% bootstrap intervals over speakers ({resamples} "
-        f"resamples); chance is the model's own predictions paired with other speakers' faces "
-        f"({shuffles} random pairings). The attribute classifier on the true test faces, "
-        f"against their labels: {accuracy}.",
+        "## Data",
+        _data(evaluation, resamples, shuffles),
+        "## Metrics",
+        "\n".join(GLOSSARY),
         "## What the figures say",
         "\n".join(_reading(evaluation)),
         "## Overall",
-        _overall_table(evaluation.groups),
+        _overall_table(groups),
         "![per-group values with intervals](figures/groups.png)",
         "## Per group",
-        *[f"### {metric}\n\n{_group_table(evaluation.groups, metric)}" for metric in PER_GROUP],
-        "## Demographic agreement (classifier on the true face vs on the face from voice)",
+        *[f"### {_label(metric)}\n\n{_group_table(groups, metric)}" for metric in PER_GROUP],
+        "## Demographic agreement: the classifier's reading of the true face vs its reading of "
+        "the face from voice",
         "![confusion matrices](figures/confusion.png)",
-        *(
-            [
-                "## Craniofacial measurements (face from voice vs true face)",
-                "![craniofacial measurements](figures/craniofacial.png)",
-            ]
-            if any(m.endswith("_correlation") for m in evaluation.groups.metric)
-            else []
-        ),
-        "## Faces: true | from the true embedding | from voice",
+        *_craniofacial(groups),
+        "## Faces: true face | decoded from the true embedding | decoded from voice",
         "![test speakers](figures/faces.png)",
     ]
     return "\n\n".join(sections) + "\n"

@@ -10,7 +10,7 @@ from speech2face.evaluation import report
 from speech2face.evaluation.evaluate import MODELS, evaluate
 from speech2face.evaluation.outputs import figures, log_to_mlflow, write_outputs
 from speech2face.params import EvaluateParams
-from speech2face.tracking import pipeline_run
+from speech2face.tracking import pipeline_run, run_of_model
 from speech2face.training import networks
 
 
@@ -23,15 +23,15 @@ def run_evaluation(
     reports: Path,
     params_path: Path,
 ) -> dict:
-    """Evaluate, write reports/ and log to MLflow; return the overall metrics of the model."""
+    """Evaluate, write reports/ and log to MLflow; return the summary metrics of the model."""
     evaluation = evaluate(params, features, embeddings, raw, models)
     made = figures(evaluation)
     text = report.render(evaluation, params.bootstrap, params.shuffles)
-    document = write_outputs(evaluation, made, text, reports)
-    model_runs = {name: networks.runs(models / name).get("run_id") for name in MODELS}
+    summary = write_outputs(evaluation, made, text, reports)
+    model_runs = {name: run_of_model(models / name / networks.MODEL_FILE) for name in MODELS}
     with pipeline_run(params_path) as run_id:
         if run_id:
             log_to_mlflow(evaluation, made, reports, {k: v for k, v in model_runs.items() if v})
     for figure in made.values():
         plt.close(figure)
-    return document["overall"]
+    return summary

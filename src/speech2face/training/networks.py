@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,14 +10,13 @@ from torch import nn
 
 from speech2face.errors import InputError
 from speech2face.features.frontends import make_frontend
-from speech2face.files import atomic_path, write_json
+from speech2face.files import atomic_path, sha256
 from speech2face.models.attribute_classifier import AttributeClassifier
 from speech2face.models.face_decoder import FaceDecoder
 from speech2face.models.face_encoder import FaceEncoder
 from speech2face.models.voice_encoder import VoiceEncoder
 
 MODEL_FILE = "model.pt"
-RUN_FILE = "run.json"
 
 
 def voice_encoder(frontend: str, sample_rate: int, n_mels: int, **config) -> VoiceEncoder:
@@ -39,23 +37,32 @@ def build(kind: str, config: dict) -> nn.Module:
 
 
 def save(
-    net: nn.Module, kind: str, config: dict, folder: Path, runs: dict, meta: dict | None = None
+    net: nn.Module,
+    kind: str,
+    config: dict,
+    folder: Path,
+    run_id: str | None,
+    meta: dict | None = None,
 ) -> None:
-    """Write `model.pt` (kind, config, weights, meta) and `run.json` (MLflow run ids) to `folder`.
+    """Write `model.pt` (kind, config, weights, meta) to `folder`: the same bytes for the same
+    training, so DVC's lock reproduces.
 
     `meta` holds what using the network needs beyond its weights (e.g. the input length).
-    With a run id in `runs`, the folder is also logged to that (active) MLflow run, under
-    `models/<kind>`, so `speech2face predict --run-id` can rebuild the network from it.
+    With a `run_id`, the folder is also logged to that (active) MLflow run, under
+    `models/<kind>`, so `speech2face predict --run-id` can rebuild the network from it, and the
+    run is tagged with the file's hash, which traces the model back to it.
     """
     folder.mkdir(parents=True, exist_ok=True)
     saved = {"kind": kind, "config": config, "meta": meta or {}, "state_dict": net.state_dict()}
     with atomic_path(folder / MODEL_FILE) as temporary:
         torch.save(saved, temporary)
-    write_json(folder / RUN_FILE, runs)
-    if runs.get("run_id"):
+    if run_id:
         import mlflow
 
+        from speech2face.tracking import MODEL_HASH_TAG
+
         mlflow.log_artifacts(str(folder), artifact_path=f"models/{kind}")
+        mlflow.set_tag(MODEL_HASH_TAG, sha256(folder / MODEL_FILE))
 
 
 def _saved(folder: Path, device: str = "cpu") -> dict:
@@ -63,7 +70,8 @@ def _saved(folder: Path, device: str = "cpu") -> dict:
         return torch.load(folder / MODEL_FILE, map_location=device, weights_only=True)
     except FileNotFoundError as error:
         raise InputError(
-            f"{folder}: no trained model ({MODEL_FILE}); run its stage first"
+            f"{folder / MODEL_FILE}: no trained model there; run `dvc repro` in the project "
+            "that holds it, or point the command at another models folder"
         ) from error
 
 
@@ -83,10 +91,6 @@ def config(folder: Path) -> dict:
 def meta(folder: Path) -> dict:
     """What using the network saved in `folder` needs beyond its weights."""
     return _saved(folder).get("meta", {})
-
-
-def runs(folder: Path) -> dict:
-    return json.loads((folder / RUN_FILE).read_text())
 
 
 @torch.no_grad()

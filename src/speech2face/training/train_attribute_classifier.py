@@ -203,6 +203,6 @@ def train_attribute_classifier(
         for prefix, rows in (("test", slice(0, n)), ("test_decoded", slice(n, 2 * n))):
             part = {k: v[rows] for k, v in described.items()}
             metrics.update(accuracy_metrics(part, clips["test"], classes, numbers, prefix))
-        networks.save(net, "attribute_classifier", config, model_dir, {"run_id": run_id})
+        networks.save(net, "attribute_classifier", config, model_dir, run_id)
         finish(trainer, run_id, metrics, metrics_path)
         return metrics

@@ -106,7 +106,7 @@ def train_face_decoder(
             "test_l1": float(np.abs(decoded - truth).mean()),
             "test_identity_cosine": float(cosine.mean()),
         }
-        networks.save(net, "face_decoder", config, model_dir, {"run_id": run_id})
+        networks.save(net, "face_decoder", config, model_dir, run_id)
         if run_id:
             networks.log_model(net, "face_decoder", torch.from_numpy(target[:2].copy()))
         finish(trainer, run_id, metrics, metrics_path)

@@ -108,7 +108,7 @@ def train_face_encoder(
                 np.save(staging / split / LOGITS, logits.astype(np.float32))
         _, held_logits = networks.batched(encode, arrays["face"][np.sort(held)])
         accuracy = float((held_logits.argmax(1) == labels[np.sort(held)]).mean())
-        networks.save(net, "face_encoder", config, model_dir, {"run_id": run_id})
+        networks.save(net, "face_encoder", config, model_dir, run_id)
         if run_id:
             example = torch.from_numpy(np.array(arrays["face"][:2]))
             networks.log_model(_FaceEmbedder(net, params.image_size), "face_encoder", example)

@@ -174,7 +174,7 @@ def train_voice_encoder(
         }
         net = module.net.cpu().eval()
         inputs = {"sample_rate": meta["sample_rate"], "seconds": meta["seconds"]}
-        networks.save(net, "voice_encoder", config, model_dir, {"run_id": run_id}, inputs)
+        networks.save(net, "voice_encoder", config, model_dir, run_id, inputs)
         if run_id:
             example = torch.from_numpy(np.asarray(val["waveform"][:2, :crop], dtype=np.float32))
             networks.log_model(net, "voice_encoder", example / INT16_SCALE)

@@ -60,9 +60,10 @@ def tune(
     storage: str | None,
     workers: int,
     console: Console,
+    max_epochs: int | None = None,
 ) -> dict:
     """Run the study to `n_trials` with `workers` processes here; write `out/`; return the
-    summary written to `out/best_params.yaml`."""
+    summary written to `out/best_params.yaml`. `max_epochs` overrides the trials' epochs."""
     from mlflow import MlflowClient
 
     check(params, f"{params_file}: tune")
@@ -77,6 +78,10 @@ def tune(
     with quiet():
         study = open_study(params, url)
         document = yaml.safe_load(params_file.read_text())
+        if max_epochs is not None:
+            if max_epochs < 1:
+                raise InputError(f"--max-epochs: expected at least 1, got {max_epochs}")
+            document["train_voice_encoder"]["trainer"]["max_epochs"] = max_epochs
         check_resumable(study, params, document["train_voice_encoder"])
         _announce(study, params, fail_orphans(study), console)
         tags = {

@@ -8,6 +8,7 @@ running ones are fewer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -63,14 +64,52 @@ def check(params: TuneParams, where: str) -> None:
     parse_space(params.space, f"{where}.space")
 
 
-def storage_url(params: TuneParams, override: str | None) -> str:
+def storage_url(params: TuneParams, override: str | None, create: bool = True) -> str:
     """`--storage`, else `tune.storage`, else SQLite in the real project's `mlruns/` (also
-    from a temporary DVC experiment copy)."""
+    from a temporary DVC experiment copy), whose folder is made only when `create`."""
     if override or params.storage:
         return override or params.storage
     store = real_root() / "mlruns"
-    store.mkdir(exist_ok=True)
+    if create:
+        store.mkdir(exist_ok=True)
     return f"sqlite:///{store / 'optuna.db'}"
+
+
+def existing_storage(url: str) -> optuna.storages.RDBStorage:
+    """The storage at `url` if it holds a study; else an InputError saying how to make one.
+
+    Nothing is created: a missing SQLite file stays missing, and tables are not made.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    no_study = (
+        f"no tuning study yet in {shown(url)}: start one with `make tune` (or a quick one: "
+        "`speech2face tune --n-trials 2 --max-epochs 2 --study-name quick`)"
+    )
+    if url.startswith("sqlite:///") and not _sqlite_has_studies(url.removeprefix("sqlite:///")):
+        raise InputError(no_study)
+    try:
+        storage = optuna.storages.RDBStorage(url, skip_table_creation=True)
+        studies = storage.get_all_studies()
+    except (SQLAlchemyError, ImportError, ValueError, optuna.exceptions.OptunaError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise InputError(f"cannot read the study storage {shown(url)!r}: {reason}") from None
+    if not studies:
+        raise InputError(no_study)
+    return storage
+
+
+def _sqlite_has_studies(database: str) -> bool:
+    """Whether the SQLite file holds an Optuna study, read without creating or changing it."""
+    import sqlite3
+
+    if not os.path.isfile(database):
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT COUNT(*) FROM studies").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
 
 
 def shown(url: str) -> str:
