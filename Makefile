@@ -8,7 +8,10 @@ DASHBOARD_PORT ?= 8080
 # `make dashboard STUDY_STORAGE=<url>` for another study storage than tune.storage's.
 STUDY_STORAGE ?=
 
-.PHONY: repro tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
+# `make experiments`: `dvc exp show` of the changed params and headline metrics only.
+EXP_SHOW_DROP := Created|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs).*
+
+.PHONY: repro experiments tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +22,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 repro: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
+
+experiments: $(INSTALLED)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp show --no-pager --only-changed --drop '$(EXP_SHOW_DROP)'
 
 tune: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro tuning/dvc.yaml

@@ -1,5 +1,7 @@
 """The CLI starts fast: heavy libraries load only inside the commands that use them."""
 
+import os
+import platform
 import subprocess
 import sys
 
@@ -60,3 +62,13 @@ def test_dashboard_without_a_study_says_so_in_one_line_and_writes_nothing(tmp_pa
     assert "speech2face tune" in result.output and "Traceback" not in result.output
     assert database.exists() == existing and (not existing or database.stat().st_size == 0)
     assert sorted(p.name for p in tmp_path.iterdir()) == (["optuna.db"] if existing else [])
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86-64 kernels")
+def test_cpu_kernels_are_pinned_so_results_do_not_depend_on_the_cpu():
+    code = "import speech2face, torch; print(torch.backends.cpu.get_cpu_capability())"
+    environment = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True
+    )
+    assert shown.stdout.strip() == "AVX2"
