@@ -154,3 +154,11 @@ def test_figure_axes_say_what_they_show(figures):
     assert "ratio of width to height" in ratio.get_ylabel()
     assert "classifier reading of the true face" in width.get_ylabel()
     assert "Pearson r" in width.get_title()
+
+
+def test_the_ceiling_line_says_where_the_voice_stands_to_it():
+    from speech2face.evaluation.report import _ceiling_line
+
+    assert "the decoder, not only the voice, limits" in _ceiling_line(0.9, 0.8)
+    above = _ceiling_line(0.849, 0.865)
+    assert "84.9%" in above and "86.5%" in above and "above the ceiling" in above

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.representer import RoundTripRepresenter
 
 from speech2face.errors import InputError
 from speech2face.files import write_text
@@ -21,15 +20,6 @@ from speech2face.tuning.space import set_value
 
 STAGE = "train_voice_encoder"
 BEST_FILE = "best_params.yaml"
-
-
-class Representer(RoundTripRepresenter):
-    """ruamel's round trip, writing None as `null` as it was read (not as an empty value)."""
-
-
-Representer.add_representer(
-    type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
-)
 
 
 def yaml_value(value) -> str:
@@ -72,9 +62,8 @@ def chosen(best_file: Path, trial: int | None) -> dict:
 
 def apply_values(params_file: Path, values: dict) -> None:
     """Set the dotted `values` in the `train_voice_encoder` section of `params_file`, keeping
-    its comments and layout (ruamel.yaml round trip)."""
+    its comments and layout (ruamel.yaml round trip; null as an empty value, as DVC writes)."""
     loader = YAML()
-    loader.Representer = Representer
     loader.width = 4096  # never re-wrap a line
     document = loader.load(params_file.read_text())
     for name, value in values.items():
