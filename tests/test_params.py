@@ -64,27 +64,32 @@ def test_bad_params_name_the_key(tmp_path, text, message):
         load_section(PreprocessParams, "preprocess", path)
 
 
-def test_dvc_exp_run_set_changes_only_the_value_it_sets(tmp_path):
-    """`dvc exp run -S` rewrites params.yaml with DVC's YAML writer: it must keep the rest."""
+def test_dvc_exp_run_set_changes_only_the_values_it_sets(tmp_path):
+    """`dvc exp run -S` rewrites params.yaml with DVC's own override code: it must keep the
+    rest of the file, comments and blank lines included, experiment after experiment."""
     import difflib
     import shutil
 
-    from dvc.utils.serialize import modify_yaml
+    from dvc.utils.hydra import apply_overrides
 
     copy = tmp_path / "params.yaml"
     shutil.copy(PARAMS, copy)
-    with modify_yaml(copy) as document:
-        document["evaluate"]["bootstrap"] = 200
-        document["tune"]["n_trials"] = 3
-    changed = [
-        line
-        for line in difflib.unified_diff(
-            PARAMS.read_text().splitlines(), copy.read_text().splitlines(), n=0
-        )
-        if line[:1] in "+-" and line[:3] not in ("+++", "---")
-    ]
-    assert len(changed) == 4, changed
-    assert {line.split("#")[0].split(":")[0].strip("+- ") for line in changed} == {
-        "bootstrap",
-        "n_trials",
-    }
+    apply_overrides(copy, ["evaluate.bootstrap=200", "tune.n_trials=3"])
+    apply_overrides(copy, ["train_voice_encoder.lr=0.002", "generate.clip_seconds=[2.0,5.0]"])
+    diff = difflib.unified_diff(PARAMS.read_text().splitlines(), copy.read_text().splitlines())
+    changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert all("#" in line for line in changed if "bootstrap" in line or "n_trials" in line)
+    assert sorted(line.split("#")[0].rstrip() for line in changed) == sorted(
+        [
+            "-  bootstrap: 1000",
+            "+  bootstrap: 200",
+            "-  n_trials: 30",
+            "+  n_trials: 3",
+            "-  lr: 0.001",
+            "+  lr: 0.002",
+            "-  - 3.0",
+            "-  - 6.0",
+            "+  - 2.0",
+            "+  - 5.0",
+        ]
+    ), changed
