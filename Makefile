@@ -49,7 +49,8 @@ ui-screenshot: $(INSTALLED)
 	$(BIN)/python scripts/mlflow_ui_screenshot.py
 
 dashboard: $(INSTALLED)
-	@$(BIN)/speech2face dashboard --port $(DASHBOARD_PORT) $(if $(STUDY_STORAGE),--storage $(STUDY_STORAGE))
+	@# exit code 2: the command has said in one line what is missing (e.g. no study yet)
+	@$(BIN)/speech2face dashboard --port $(DASHBOARD_PORT) $(if $(STUDY_STORAGE),--storage $(STUDY_STORAGE)) || [ $$? -eq 2 ]
 
 clean-venv:
 	rm -rf $(VENV)

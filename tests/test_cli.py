@@ -72,3 +72,18 @@ def test_cpu_kernels_are_pinned_so_results_do_not_depend_on_the_cpu():
         [sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True
     )
     assert shown.stdout.strip() == "AVX2"
+
+
+def test_make_dashboard_without_a_study_prints_one_line(tmp_path):
+    from speech2face.paths import ROOT
+
+    database = tmp_path / "optuna.db"
+    shown = subprocess.run(
+        ["make", "-s", "--no-print-directory", "dashboard", f"STUDY_STORAGE=sqlite:///{database}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert (shown.stdout + shown.stderr).strip().count("\n") == 0
+    assert "no tuning study yet" in shown.stderr and not database.exists()
