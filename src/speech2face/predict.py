@@ -14,11 +14,11 @@ from PIL import Image
 from speech2face.audio import fit_length
 from speech2face.errors import InputError
 from speech2face.files import atomic_path
+from speech2face.paths import ROOT_VARIABLE
 from speech2face.training import networks
 
 KINDS = ("voice_encoder", "face_decoder", "attribute_classifier")
 SILENCE_RMS = 1e-3  # below this (full scale 1.0) a recording holds no usable voice
-MODEL_TAG = "speech2face.models."
 
 
 @dataclass(frozen=True)
@@ -55,21 +55,21 @@ def run_models(run_id: str, folder: Path) -> Path:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    from speech2face.tracking import latest_evaluated_run, tracking_uri
+    from speech2face.tracking import MODELS_TAG, client, latest_evaluated_run, tracking_uri
 
-    client = mlflow.MlflowClient(tracking_uri())
+    mlflow_client = client()
     if run_id == "latest":
         run_id = latest_evaluated_run()
         if run_id is None:
             raise InputError(f"no evaluated pipeline run in {tracking_uri()}: run `dvc repro`")
     try:
-        tags = client.get_run(run_id).data.tags
+        tags = mlflow_client.get_run(run_id).data.tags
     except mlflow.exceptions.MlflowException as error:
         raise InputError(f"MLflow run {run_id}: {error.message}") from error
     for kind in KINDS:
-        source = tags.get(MODEL_TAG + kind, run_id)
+        source = tags.get(MODELS_TAG + kind, run_id)
         try:
-            client.download_artifacts(source, f"models/{kind}", str(folder))
+            mlflow_client.download_artifacts(source, f"models/{kind}", str(folder))
         except (mlflow.exceptions.MlflowException, OSError) as error:
             raise InputError(
                 f"MLflow run {run_id}: no {kind} model (looked in run {source}); give an "
@@ -85,7 +85,7 @@ def check_models(models: Path) -> None:
         raise InputError(
             f"no trained {', '.join(missing)} in {models} (looked for "
             f"<kind>/{networks.MODEL_FILE}): run `dvc repro` in the project, run this command "
-            "inside it (or set SPEECH2FACE_PROJECT), or give --models DIR or --run-id ID"
+            f"inside it (or set {ROOT_VARIABLE}), or give --models DIR or --run-id ID"
         )
 
 

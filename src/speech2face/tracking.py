@@ -31,6 +31,8 @@ EXPERIMENT = "speech2face"
 INVOCATION_TAG = "speech2face.invocation"
 KIND_TAG = "speech2face.kind"
 MODEL_HASH_TAG = "speech2face.model_sha256"
+# On an evaluated pipeline run: `speech2face.models.<kind>` names the run that trained <kind>.
+MODELS_TAG = "speech2face.models."
 # Set by `stage_runs_under`: the run that stage runs nest under instead of the pipeline run.
 _PARENT_RUN: ContextVar[str | None] = ContextVar("parent_run", default=None)
 
@@ -141,15 +143,15 @@ def pipeline_run_id(params_path: Path) -> str:
     if found:
         return found[0].info.run_id
     return new_run(
-        run_name("pipeline"), {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}, params_path
+        pipeline_run_name(), {INVOCATION_TAG: invocation, KIND_TAG: "pipeline"}, params_path
     )
 
 
-def run_name(what: str) -> str:
-    """`<what> <commit>`, or the DVC experiment's name with its commit: `wider (1a2b3c4)`."""
+def pipeline_run_name() -> str:
+    """`pipeline <commit>`, or the DVC experiment's name with its commit: `wider (1a2b3c4)`."""
     commit = (git_commit() or "no commit")[:7]
     experiment = os.environ.get("DVC_EXP_NAME")
-    return f"{experiment} ({commit})" if experiment else f"{what} {commit}"
+    return f"{experiment} ({commit})" if experiment else f"pipeline {commit}"
 
 
 def client():
@@ -217,9 +219,6 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
             yield run.info.run_id
 
 
-EVALUATED_TAG = "speech2face.models.voice_encoder"  # set by `evaluate` on its pipeline run
-
-
 def _runs(filter_string: str, limit: int) -> list:
     mlflow_client = client()
     experiment = mlflow_client.get_experiment_by_name(EXPERIMENT)
@@ -235,7 +234,7 @@ def _runs(filter_string: str, limit: int) -> list:
 
 def latest_evaluated_run() -> str | None:
     """The id of the newest pipeline run that evaluated a set of models."""
-    found = _runs(f"tags.`{KIND_TAG}` = 'pipeline' and tags.`{EVALUATED_TAG}` != ''", 1)
+    found = _runs(f"tags.`{KIND_TAG}` = 'pipeline' and tags.`{MODELS_TAG}voice_encoder` != ''", 1)
     return found[0].info.run_id if found else None
 
 
@@ -254,7 +253,7 @@ def pipeline_runs(limit: int) -> list[dict[str, str]]:
                 "name": run.info.run_name,
                 "status": run.info.status,
                 "commit": tags.get("mlflow.source.git.commit", "")[:7] or "-",
-                "evaluated": "yes" if tags.get(EVALUATED_TAG) else "no",
+                "evaluated": "yes" if tags.get(f"{MODELS_TAG}voice_encoder") else "no",
                 "recall@5": _shown(metrics.get("test/recall_at_5/overall")),
                 "gender_agreement": _shown(metrics.get("test/gender_agreement/overall")),
             }

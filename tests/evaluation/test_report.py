@@ -62,7 +62,7 @@ def _report(corpus: dict) -> str:
     evaluation = Evaluation(
         _groups(), _gaps(), clips, {}, {}, {}, {}, [], {"gender_accuracy": 0.9}, corpus
     )
-    return render(evaluation, resamples=200, shuffles=5)
+    return render(evaluation, resamples=200, shuffles=5, confidence=0.95)
 
 
 def _line(text: str, start: str) -> str:

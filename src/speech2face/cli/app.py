@@ -26,14 +26,9 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 
 
-def in_project(default: str):
-    """The `show_default` text of a path inside the project (found from the current folder)."""
-    return f"{default} in the project"
-
-
 def path_option(flag: str, text: str, default: str, metavar: str = "DIR"):
     """A path option whose default lives in the project; its help says so, not a full path."""
-    return typer.Option(flag, help=text, metavar=metavar, show_default=in_project(default))
+    return typer.Option(flag, help=text, metavar=metavar, show_default=f"{default} in the project")
 
 
 ParamsFile = Annotated[

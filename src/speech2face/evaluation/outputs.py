@@ -187,4 +187,6 @@ def log_to_mlflow(evaluation: Evaluation, made: dict[str, Figure], reports: Path
     for name, figure in made.items():
         mlflow.log_figure(figure, f"evaluation/{name}")
     mlflow.log_artifact(str(reports / "evaluation.md"), artifact_path="evaluation")
-    mlflow.set_tags({f"speech2face.models.{k}": v for k, v in models.items()})
+    from speech2face.tracking import MODELS_TAG
+
+    mlflow.set_tags({f"{MODELS_TAG}{k}": v for k, v in models.items()})

@@ -35,7 +35,6 @@ SYSTEM_NAMES = {
     "ceiling": "true embedding",
 }
 UNITS = {"age_mae": "years"}
-CONFIDENCE = 0.95
 # A gap whose interval excludes zero is "fragile" when the interval's bound nearest zero lies
 # within this share of the interval's width from zero: under a normal approximation, a two-sided
 # p-value between about 0.02 and 0.05.
@@ -113,13 +112,13 @@ def _corpus(card: dict) -> str:
     return f"The corpus: {description} (source: {card.get('source', 'not recorded')})."
 
 
-def _data(evaluation: Evaluation, resamples: int, shuffles: int) -> str:
+def _data(evaluation: Evaluation, resamples: int, shuffles: int, confidence: float) -> str:
     clips = evaluation.clips
     accuracy = ", ".join(f"{k} {v:.3f}" for k, v in evaluation.classifier_accuracy.items())
     return (
         f"{_corpus(evaluation.corpus)}\n\n"
         f"{len(clips)} clips of {clips.speaker_id.nunique()} test speakers whom no network saw "
-        f"in training. Intervals are {CONFIDENCE:.0%} bootstrap intervals over speakers "
+        f"in training. Intervals are {confidence:.0%} bootstrap intervals over speakers "
         f"({resamples} resamples); chance is the model's own predictions paired with other "
         f"speakers' faces ({shuffles} random pairings). The attribute classifier on the true "
         f"test faces, against their labels: {accuracy}."
@@ -168,7 +167,7 @@ def _fragile(row) -> bool:
     return nearest < FRAGILE_SHARE * (row.ci_high - row.ci_low)
 
 
-def _gap_lines(gaps: pd.DataFrame) -> list[str]:
+def _gap_lines(gaps: pd.DataFrame, confidence: float) -> list[str]:
     """The model's gaps whose interval excludes zero (fragile ones marked), and how many were
     tested."""
     tested = gaps[(gaps.system == "voice") & gaps.metric.isin(PER_GROUP)]
@@ -186,25 +185,25 @@ def _gap_lines(gaps: pd.DataFrame) -> list[str]:
             "zero: at this test size, group differences are not told apart from sampling noise "
             "(which is not evidence that there are none)."
         )
-    lines.append(_multiple_comparisons(tested))
+    lines.append(_multiple_comparisons(tested, confidence))
     return lines
 
 
-def _multiple_comparisons(tested: pd.DataFrame) -> str:
+def _multiple_comparisons(tested: pd.DataFrame, confidence: float) -> str:
     """How many gaps were tested, how many would exclude zero by chance, and the fragile rule."""
     attributes = ", ".join(dict.fromkeys(tested.attribute))
-    chance = (1 - CONFIDENCE) * len(tested)
+    chance = (1 - confidence) * len(tested)
     return (
         f"- Multiple comparisons: {len(tested)} worst-minus-best gaps were tested "
-        f"({tested.metric.nunique()} per-group metrics by {attributes}). At {CONFIDENCE:.0%}, "
-        f"about {1 - CONFIDENCE:.0%} of them ({chance:.2f} of {len(tested)} here) would exclude "
+        f"({tested.metric.nunique()} per-group metrics by {attributes}). At {confidence:.0%}, "
+        f"about {1 - confidence:.0%} of them ({chance:.2f} of {len(tested)} here) would exclude "
         "zero by chance alone even if no group differed; no correction is applied. A gap is "
         "marked fragile when its interval's bound nearest zero lies within "
         f"{FRAGILE_SHARE:.0%} of the interval's width of zero."
     )
 
 
-def _reading(evaluation: Evaluation) -> list[str]:
+def _reading(evaluation: Evaluation, confidence: float) -> list[str]:
     """Plain sentences on what is above chance and where the gaps are."""
     groups = evaluation.groups
     voice = groups[groups.system == "voice"]
@@ -223,7 +222,7 @@ def _reading(evaluation: Evaluation) -> list[str]:
             if not missing
             else f"- {metric}: not beyond chance in {', '.join(missing)}"
         )
-    lines += _gap_lines(evaluation.gaps)
+    lines += _gap_lines(evaluation.gaps, confidence)
     overall = groups[groups.attribute == "overall"].set_index(["system", "metric"]).value
     if ("ceiling", "gender_agreement") in overall.index:
         lines.append(
@@ -261,17 +260,17 @@ def _craniofacial(groups: pd.DataFrame) -> list[str]:
     ]
 
 
-def render(evaluation: Evaluation, resamples: int, shuffles: int) -> str:
+def render(evaluation: Evaluation, resamples: int, shuffles: int, confidence: float) -> str:
     """The whole report as Markdown; figures are linked from reports/figures/."""
     groups = evaluation.groups
     sections = [
         "# Evaluation on held-out test speakers",
         "## Data",
-        _data(evaluation, resamples, shuffles),
+        _data(evaluation, resamples, shuffles, confidence),
         "## Metrics",
         "\n".join(GLOSSARY),
         "## What the figures say",
-        "\n".join(_reading(evaluation)),
+        "\n".join(_reading(evaluation, confidence)),
         "## Overall",
         _overall_table(groups),
         "![per-group values with intervals](figures/groups.png)",

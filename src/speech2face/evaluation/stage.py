@@ -26,7 +26,7 @@ def run_evaluation(
     """Evaluate, write reports/ and log to MLflow; return the summary metrics of the model."""
     evaluation = evaluate(params, features, embeddings, raw, models)
     made = figures(evaluation)
-    text = report.render(evaluation, params.bootstrap, params.shuffles)
+    text = report.render(evaluation, params.bootstrap, params.shuffles, params.confidence)
     summary = write_outputs(evaluation, made, text, reports)
     model_runs = {name: run_of_model(models / name / networks.MODEL_FILE) for name in MODELS}
     with pipeline_run(params_path) as run_id:
