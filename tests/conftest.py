@@ -15,12 +15,14 @@ from speech2face.paths import PARAMS
 
 # A corpus small enough to generate in seconds, balanced so each group has test speakers.
 TINY = {
-    "generate": {
-        "n_speakers": 40,
-        "clips_per_speaker": 2,
-        "group_shares": {"group_a": 0.25, "group_b": 0.25, "group_c": 0.25, "group_d": 0.25},
-        "split_fractions": {"train": 0.5, "val": 0.2, "test": 0.3},
-        "image_size": 64,
+    "corpus": {
+        "synthetic": {
+            "n_speakers": 40,
+            "clips_per_speaker": 2,
+            "group_shares": {"group_a": 0.25, "group_b": 0.25, "group_c": 0.25, "group_d": 0.25},
+            "split_fractions": {"train": 0.5, "val": 0.2, "test": 0.3},
+            "image_size": 64,
+        }
     },
     "validate_raw": {"min_test_speakers_per_group": 1},
     "preprocess": {"audio": {"seconds": 2.0, "sample_rate": 16000}, "image_size": 64},
@@ -39,12 +41,18 @@ def population(n: int, seed: int, link_strength: float = 0.8):
     return draw_population(n, SHARES, FRACTIONS, link_strength, seed)
 
 
+def merged(base: dict, overrides: dict) -> dict:
+    """`base` with `overrides` merged in, mapping by mapping (other values replaced)."""
+    result = dict(base)
+    for key, value in overrides.items():
+        both = isinstance(value, dict) and isinstance(base.get(key), dict)
+        result[key] = merged(base[key], value) if both else value
+    return result
+
+
 def tiny_params(path: Path, overrides: dict = TINY) -> Path:
     """The project's params.yaml with `overrides` merged into its sections, written to `path`."""
-    params = yaml.safe_load(PARAMS.read_text())
-    for section, values in overrides.items():
-        for key, value in values.items():
-            params[section][key] = value
+    params = merged(yaml.safe_load(PARAMS.read_text()), overrides)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     return path
 

@@ -32,7 +32,15 @@ def test_importing_the_cli_loads_no_heavy_library():
 def test_help_lists_one_command_per_stage():
     result = run_cli("--help")
     assert result.exit_code == 0
-    for stage in ("generate", "validate_raw", "preprocess", "validate_features", "tune"):
+    for stage in (
+        "corpus",
+        "generate",
+        "ingest",
+        "validate_raw",
+        "preprocess",
+        "validate_features",
+        "tune",
+    ):
         assert stage in result.output
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from speech2face.params import (
-    GenerateParams,
+    CorpusParams,
     ParamsError,
     PreprocessParams,
     ValidateFeaturesParams,
@@ -13,7 +13,7 @@ from speech2face.params import (
 from speech2face.paths import PARAMS
 
 SECTIONS = {
-    "generate": GenerateParams,
+    "corpus": CorpusParams,
     "validate_raw": ValidateRawParams,
     "preprocess": PreprocessParams,
     "validate_features": ValidateFeaturesParams,
@@ -75,7 +75,10 @@ def test_dvc_exp_run_set_changes_only_the_values_it_sets(tmp_path):
     copy = tmp_path / "params.yaml"
     shutil.copy(PARAMS, copy)
     apply_overrides(copy, ["evaluate.bootstrap=200", "tune.n_trials=3"])
-    apply_overrides(copy, ["train_voice_encoder.lr=0.002", "generate.clip_seconds=[2.0,5.0]"])
+    apply_overrides(
+        copy, ["train_voice_encoder.lr=0.002", "corpus.synthetic.clip_seconds=[2.0,5.0]"]
+    )
+    apply_overrides(copy, ["corpus.source=videos", "corpus.input=/data/interviews"])
     diff = difflib.unified_diff(PARAMS.read_text().splitlines(), copy.read_text().splitlines())
     changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert all("#" in line for line in changed if "bootstrap" in line or "n_trials" in line)
@@ -87,9 +90,13 @@ def test_dvc_exp_run_set_changes_only_the_values_it_sets(tmp_path):
             "+  n_trials: 3",
             "-  lr: 0.001",
             "+  lr: 0.002",
-            "-  - 3.0",
-            "-  - 6.0",
-            "+  - 2.0",
-            "+  - 5.0",
+            "-    - 3.0",
+            "-    - 6.0",
+            "+    - 2.0",
+            "+    - 5.0",
+            "-  source: synthetic",
+            "+  source: videos",
+            "-  input: data/external",
+            "+  input: /data/interviews",
         ]
     ), changed

@@ -31,6 +31,71 @@ class GenerateParams:
 
 
 @dataclass(frozen=True)
+class FaceParams:
+    """Finding and aligning the speaker's face in a frame (see ingest/faces.py)."""
+
+    image_size: int  # the aligned crop's side, px
+    detector: str  # hog, or cnn (the paper's detector: ~60x slower on a CPU)
+    upsample: int  # times the detector doubles the frame (finds smaller faces, costs ~4x)
+    detect_max_side: int  # larger frames are shrunk to this for detection only
+    min_score: float  # detector score below which a box is not a face
+    min_face_px: int  # smallest face side, in the frame's pixels
+    ambiguity: float  # without a hint, a second face this share of the largest's area: ambiguous
+    padding: float  # margin around the aligned face, as a share of its size
+    min_sharpness: float  # variance of the Laplacian of the aligned grey face, 0-1 scale
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    """Turning real talking-face media into segments (shared by every adapter)."""
+
+    segment_seconds: tuple[float, float]  # shortest and longest segment
+    vad_threshold: float  # silero speech probability that starts speech
+    max_pause_s: float  # pauses up to this long stay inside one stretch of speech
+    faces: FaceParams
+    split_fractions: dict[str, float]  # for speakers whose split the source does not give
+    seed: int  # of the split assignment
+
+
+@dataclass(frozen=True)
+class VideosSource:
+    labels: str | None  # a labels CSV (in `input`, or absolute); None: none
+    speaker_from_folder: bool  # speaker = sub-folder when the labels do not say
+
+
+@dataclass(frozen=True)
+class AvspeechSource:
+    csv: tuple[str, ...]  # the official header-less CSVs; a name with "test" holds test clips
+    clips: str  # the folder of downloaded clips (or whole videos)
+
+
+@dataclass(frozen=True)
+class Voxceleb1Source:
+    meta: str  # vox1_meta.csv (tab-separated)
+    faces: str | None  # the interval-faces tree (unzippedIntervalFaces/data)
+    photos: str | None  # or a folder of identity photos (<VGGFace1 ID>/*.jpg)
+
+
+@dataclass(frozen=True)
+class Voxceleb2Source:
+    meta: str  # vox2_meta.csv
+
+
+@dataclass(frozen=True)
+class CorpusParams:
+    """Stage `corpus`: the embedded synthetic corpus, or real data read by an adapter."""
+
+    source: str  # synthetic, videos, avspeech, voxceleb1 or voxceleb2
+    input: str  # the real source's folder: a dependency of the stage
+    synthetic: GenerateParams
+    ingest: IngestParams
+    videos: VideosSource
+    avspeech: AvspeechSource
+    voxceleb1: Voxceleb1Source
+    voxceleb2: Voxceleb2Source
+
+
+@dataclass(frozen=True)
 class ValidateRawParams:
     sample_rate: int
     duration_s: tuple[float, float]
@@ -213,11 +278,14 @@ def _build(cls, section, where: str):
 
 
 def load_section(cls, section: str, path: Path):
-    """Read section `section` of the params file at `path` as an instance of `cls`."""
+    """Read section `section` (dotted for a nested one) of the params file at `path` as an
+    instance of `cls`."""
     try:
         document = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as error:
         raise ParamsError(f"cannot read {path}: {error}") from error
-    if not isinstance(document, dict) or section not in document:
-        raise ParamsError(f"{path}: no section '{section}'")
-    return _build(cls, document[section], f"{path}: {section}")
+    for key in section.split("."):  # "corpus.ingest": a section inside a section
+        if not isinstance(document, dict) or key not in document:
+            raise ParamsError(f"{path}: no section '{section}'")
+        document = document[key]
+    return _build(cls, document, f"{path}: {section}")

@@ -18,7 +18,7 @@ def digest(folder):
 
 
 def test_manifest_keeps_the_contract(tiny_raw, params_file):
-    params = yaml.safe_load(params_file.read_text())["generate"]
+    params = yaml.safe_load(params_file.read_text())["corpus"]["synthetic"]
     manifest = pd.read_csv(tiny_raw / MANIFEST_NAME)
     assert list(manifest.columns[: len(COLUMNS)]) == list(COLUMNS)
     assert len(manifest) == params["n_speakers"] * params["clips_per_speaker"]
@@ -37,9 +37,9 @@ def test_manifest_keeps_the_contract(tiny_raw, params_file):
 
 
 def test_same_seed_same_bytes_on_any_number_of_workers(tmp_path):
-    from tests.conftest import TINY, tiny_params
+    from tests.conftest import TINY, merged, tiny_params
 
-    small = {**TINY, "generate": {**TINY["generate"], "n_speakers": 6}}
+    small = merged(TINY, {"corpus": {"synthetic": {"n_speakers": 6}}})
     params = tiny_params(tmp_path / "params.yaml", small)
     outs = [tmp_path / "one", tmp_path / "two"]
     for out, workers in zip(outs, (1, 2)):

@@ -14,7 +14,7 @@ from tests.conftest import TINY, tiny_params
 
 pytestmark = pytest.mark.slow
 
-STAGES = ("generate", "validate_raw", "preprocess", "validate_features")
+STAGES = ("corpus", "validate_raw", "preprocess", "validate_features")
 # `make experiments`, the README's `dvc exp show`: its --drop pattern, read from the Makefile.
 EXP_SHOW_DROP = re.search(
     r"^EXP_SHOW_DROP := (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE

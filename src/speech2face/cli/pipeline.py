@@ -28,45 +28,6 @@ GateReports = Annotated[
 ]
 
 
-@app.command("generate")
-@user_errors
-def generate_command(
-    params_file: ParamsFile = paths.PARAMS,
-    out: Annotated[
-        Path, path_option("--out", "The corpus folder to write (replaced atomically).", "data/raw")
-    ] = paths.RAW,
-    workers: Workers = 0,
-) -> None:
-    """Generate the embedded default corpus (Praat voices, rendered faces)."""
-    from speech2face.corpus.generate import generate
-    from speech2face.params import GenerateParams, load_section
-
-    params = load_section(GenerateParams, "generate", params_file)
-    manifest = generate(params, out, workers_count(workers))
-    speakers = manifest.speaker_id.nunique()
-    console.print(f"wrote {len(manifest)} clips of {speakers} speakers to {out}")
-
-
-@app.command("corpus_sheet")
-@user_errors
-def corpus_sheet_command(
-    params_file: ParamsFile = paths.PARAMS,
-    out: Annotated[
-        Path, path_option("--out", "The PNG to write.", "docs/corpus_sheet.png", "PNG")
-    ] = paths.DOCS / "corpus_sheet.png",
-    count: Annotated[int, typer.Option(metavar="N", help="How many speakers.")] = 64,
-    seed: Annotated[int, typer.Option(metavar="N", help="Which speakers.")] = 0,
-) -> None:
-    """Draw a contact sheet of random speakers of the default corpus."""
-    from speech2face.corpus.generate import population
-    from speech2face.corpus.sheet import contact_sheet
-    from speech2face.params import GenerateParams, load_section
-
-    params = load_section(GenerateParams, "generate", params_file)
-    contact_sheet(population(params), out, count, seed, params.image_size)
-    console.print(f"wrote {out}")
-
-
 def _gate(name: str, tables_of, reports: Path) -> None:
     """Validate, write the reports, and exit 1 naming every failure if the data is bad."""
     from speech2face.gates.runner import validate, write_reports

@@ -8,31 +8,16 @@ import numpy as np
 
 from speech2face.corpus.face import render_face
 from speech2face.corpus.population import Speaker
-from speech2face.files import atomic_path
+from speech2face.figures import image_grid
 
 
 def contact_sheet(speakers: list[Speaker], path: Path, count: int, seed: int, size: int) -> None:
     """Save `count` randomly chosen speakers' canonical faces, labelled, as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(speakers), size=min(count, len(speakers)), replace=False)
-    columns = int(np.ceil(np.sqrt(len(chosen))))
-    rows = int(np.ceil(len(chosen) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.85 * rows))
-    for axis in np.ravel(axes):
-        axis.axis("off")
-    for axis, index in zip(np.ravel(axes), sorted(chosen)):
-        speaker = speakers[index]
-        axis.imshow(render_face(speaker, size=size))
-        axis.set_title(f"{speaker.gender[0].upper()} {speaker.age} {speaker.ethnicity}", fontsize=7)
-    figure.suptitle(
-        f"speech2face default corpus: {len(chosen)} random speakers (synthetic)", fontsize=10
+    chosen = sorted(rng.choice(len(speakers), size=min(count, len(speakers)), replace=False))
+    image_grid(
+        [render_face(speakers[i], size=size) for i in chosen],
+        [f"{s.gender[0].upper()} {s.age} {s.ethnicity}" for s in (speakers[i] for i in chosen)],
+        f"speech2face default corpus: {len(chosen)} random speakers (synthetic)",
+        path,
     )
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=110, format="png")
-    plt.close(figure)

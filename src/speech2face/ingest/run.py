@@ -1,0 +1,122 @@
+"""Ingest items into a corpus folder: in parallel, resumable, and atomic.
+
+Each item's result (and the files it accepted) is kept in a work folder beside the corpus as
+soon as the item is done, so a killed run resumes where it stopped; the corpus itself appears
+only when complete. The same inputs and params give a byte-identical manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from speech2face.files import atomic_path, write_json
+from speech2face.ingest.items import Item
+from speech2face.ingest.labels import corpus_rows
+from speech2face.ingest.process import process_item, source_state
+from speech2face.manifest import CORPUS_CARD_NAME, MANIFEST_NAME, write_manifest
+from speech2face.parallel import parallel_map
+from speech2face.params import IngestParams
+
+RESULT_VERSION = 1  # bump when a result's meaning changes: old work folders start clean
+
+
+def work_folder(out: Path) -> Path:
+    return out.with_name(f".{out.name}.ingest")
+
+
+def _fingerprint(params: IngestParams) -> str:
+    text = json.dumps([RESULT_VERSION, asdict(params)], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _prepare(work: Path, params: IngestParams) -> None:
+    """Keep the work folder of an interrupted run with the same params; else start clean."""
+    stamp = work / "params.sha256"
+    if work.exists() and (not stamp.exists() or stamp.read_text() != _fingerprint(params)):
+        shutil.rmtree(work)
+    (work / "results").mkdir(parents=True, exist_ok=True)
+    stamp.write_text(_fingerprint(params))
+
+
+def _result_path(work: Path, item: Item) -> Path:
+    return work / "results" / f"{item.key}.json"
+
+
+def _cached(work: Path, item: Item) -> dict | None:
+    try:
+        result = json.loads(_result_path(work, item).read_text())
+    except (OSError, ValueError):
+        return None
+    return result if result.get("state") == source_state(item) else None
+
+
+def _ingest_one(item: Item, work: Path, params: IngestParams) -> None:
+    """Process `item` and keep its result (written last, atomically: it marks the item done)."""
+    if _cached(work, item) is None:
+        result = process_item(item, work, params) | {"state": source_state(item)}
+        write_json(_result_path(work, item), result)
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def shown(name: str, root: Path) -> str:
+    """A file as the report shows it: relative to the source folder when it is inside."""
+    path = Path(name)
+    if path.is_absolute() or path.exists():
+        path, root = path.absolute(), root.absolute()
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return name
+
+
+def ingest(
+    items: list[Item], root: Path, out: Path, params: IngestParams, workers: int, card: dict
+) -> tuple[pd.DataFrame, list[dict], int]:
+    """Write the corpus of `items` (read from `root`) to `out`: manifest, audio/, faces/,
+    corpus.json.
+
+    Returns the manifest, every reject of the items, and how many speech segments were read.
+    """
+    work = work_folder(out)
+    _prepare(work, params)
+    for stale in out.parent.glob(f".{out.name}.partial-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    todo = [i for i in items if _cached(work, i) is None]
+    for _ in parallel_map(
+        partial(_ingest_one, work=work, params=params), todo, workers, "Ingesting"
+    ):
+        pass
+    results = [(item, _cached(work, item)) for item in items]
+    rejects = [r | {"file": shown(r["file"], root)} for _, res in results for r in res["rejects"]]
+    segments = sum(result["segments"] for _, result in results)
+    manifest = corpus_rows(results, params)
+    manifest["source_file"] = [shown(name, root) for name in manifest["source_file"]]
+    with atomic_path(out, directory=True) as staging:
+        for row in manifest.itertuples():
+            for relative in (row.audio_path, row.face_path):
+                _link(work / relative, staging / relative)
+        write_manifest(manifest, staging / MANIFEST_NAME)
+        write_json(staging / CORPUS_CARD_NAME, card)
+    for row in rejects:  # the rejected frames the report shows stay until it is written
+        if "thumbnail" in row:
+            row["thumbnail"] = str(work / row["thumbnail"])
+    return manifest, rejects, segments
+
+
+def finish(out: Path) -> None:
+    """Remove the work folder once the corpus and its report are written."""
+    shutil.rmtree(work_folder(out), ignore_errors=True)

@@ -1,0 +1,154 @@
+"""`speech2face ingest <source>` on fixtures in each source's exact format: a corpus the raw gate
+passes, every planted bad input a named reject, labels with their provenance."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import run_cli, tiny_params
+from tests.ingest import datasets
+
+# Real corpora have their own groups (or none): any ethnicity label, per-group minimum off.
+# The fixtures' LFW faces are 25 px crops blown up to ~150 px, blurrier than the default
+# min_sharpness lets through (their sharpness 0.0001-0.004; sharp photos 0.007-0.02).
+GATE = {
+    "corpus": {"ingest": {"faces": {"min_sharpness": 0.0001}}},
+    "validate_raw": {"ethnicities": [], "min_test_speakers_per_group": 0},
+}
+
+
+@pytest.fixture(scope="module")
+def params(tmp_path_factory) -> Path:
+    return tiny_params(tmp_path_factory.mktemp("params") / "params.yaml", GATE)
+
+
+def ingest(source: str, root: Path, params: Path, out: Path, *options) -> tuple:
+    """Ingest, gate the corpus; return the manifest and the rejects."""
+    result = run_cli(
+        "ingest",
+        source,
+        root,
+        *options,
+        "--params",
+        params,
+        "--out",
+        out / "raw",
+        "--reports",
+        out / "reports",
+        "-j",
+        2,
+    )
+    assert result.exit_code == 0, result.output
+    gate = run_cli(
+        "validate_raw", "--params", params, "--raw", out / "raw", "--reports", out / "gate"
+    )
+    assert gate.exit_code == 0, gate.output
+    manifest = pd.read_csv(out / "raw" / "manifest.csv")
+    rejects = pd.read_csv(out / "reports" / "ingest_rejects.csv", keep_default_na=False)
+    for name in ("ingest.md", "ingest_accepted.png", "ingest_rejected.png"):
+        assert (out / "reports" / name).stat().st_size > 0
+    return manifest, rejects
+
+
+def assert_outcomes(data: datasets.Dataset, manifest, rejects, alias=lambda f: f) -> None:
+    """Each planted reject is named with its reason; each accepted file is in the corpus."""
+    named = set(zip(rejects.file, rejects.reason))
+    for name, reason in data.rejected.items():
+        assert (alias(name), reason) in named, (name, reason, sorted(named))
+    kept = set(manifest.source_file)
+    missing = [f for f in data.accepted if alias(f) not in kept]
+    assert not missing, (missing, rejects.to_string())
+
+
+@pytest.fixture(scope="module")
+def interviews(tmp_path_factory):
+    return datasets.interview_folder(tmp_path_factory.mktemp("videos"), 8, labels="by_file")
+
+
+def test_videos_with_labels_and_every_bad_input(interviews, params, tmp_path):
+    manifest, rejects = ingest(
+        "videos", interviews.root, params, tmp_path, "--labels", interviews.table
+    )
+    assert_outcomes(interviews, manifest, rejects)
+    by_speaker = manifest.drop_duplicates("speaker_id").set_index("speaker_id")
+    for speaker, gender in interviews.genders.items():
+        if speaker in by_speaker.index:
+            assert by_speaker.loc[speaker, "gender"] == gender
+            assert by_speaker.loc[speaker, "gender_source"] == "labels"
+            assert by_speaker.loc[speaker, "split"] == interviews.splits[speaker]
+    assert manifest.audio_path.str.startswith("audio/").all()
+    assert not manifest.face_path.str.contains(r"\.\.|^/", regex=True).any()
+
+
+def test_two_runs_write_the_same_manifest(interviews, params, tmp_path):
+    manifests = []
+    for run in ("one", "two"):
+        ingest("videos", interviews.root, params, tmp_path / run, "--labels", interviews.table)
+        manifests.append((tmp_path / run / "raw" / "manifest.csv").read_bytes())
+    assert manifests[0] == manifests[1]
+
+
+def test_videos_without_labels_are_estimated_and_unknown(tmp_path, params):
+    data = datasets.interview_folder(tmp_path / "src", 4, labels=None, bad=False)
+    manifest, _ = ingest("videos", data.root, params, tmp_path, "--speaker-from-folder")
+    assert set(manifest.speaker_id) == set(data.genders)
+    assert set(manifest.gender_source) == {"estimated"}
+    assert manifest.gender_confidence.between(0.5, 1.0).all()
+    assert set(manifest.ethnicity) == {"unknown"}
+
+
+@pytest.mark.parametrize("split_folders", [False, True])
+def test_voxceleb1(tmp_path, params, split_folders):
+    data = datasets.voxceleb1_tree(tmp_path / "vox1", 5, split_folders=split_folders)
+    manifest, rejects = ingest("voxceleb1", data.root, params, tmp_path)
+    assert_outcomes(data, manifest, rejects)
+    speakers = manifest.drop_duplicates("speaker_id").set_index("speaker_id")
+    for speaker, row in speakers.iterrows():
+        assert row.gender == data.genders[speaker] and row.gender_source == "metadata"
+        assert (row.split == "test") == (data.splits[speaker] == "test")
+        assert row.age_source == "estimated" and row.ethnicity == "unknown"
+
+
+@pytest.mark.parametrize("style", ["bom_padded", "clean", "bom_crlf"])
+def test_voxceleb2_meta_quirks(tmp_path, params, style):
+    data = datasets.voxceleb2_tree(tmp_path / "vox2", 4, meta_style=style)
+    manifest, rejects = ingest("voxceleb2", data.root, params, tmp_path)
+    audio = data.extra["audio"]
+    assert_outcomes(data, manifest, rejects, alias=lambda f: audio.get(f, f))
+    speakers = manifest.drop_duplicates("speaker_id").set_index("speaker_id")
+    assert {speakers.loc[s, "gender"] for s in speakers.index} <= {"female", "male"}
+    assert all(speakers.loc[s, "gender"] == data.genders[s] for s in speakers.index)
+
+
+@pytest.mark.parametrize("scheme", ["official", "per_id", "whole"])
+def test_avspeech_naming_schemes(tmp_path, params, scheme):
+    data = datasets.avspeech_tree(tmp_path / "avspeech", 6, scheme=scheme)
+    manifest, rejects = ingest("avspeech", data.root, params, tmp_path)
+    assert_outcomes(data, manifest, rejects)
+    assert manifest.speaker_id.str.startswith("-").any()  # ids beginning with '-' survive
+    test_ids = {s["ytid"] for s in data.extra["segments"] if s["split"] == "test"}
+    assert set(manifest[manifest.split == "test"].speaker_id) <= test_ids
+
+
+def test_bad_settings_are_one_line_errors(tmp_path, params):
+    missing = run_cli(
+        "ingest", "videos", tmp_path / "nowhere", "--params", params, "--out", tmp_path / "raw"
+    )
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    broken = tmp_path / "labels.csv"
+    broken.write_text("name,colour\nx,y\n")
+    bad = run_cli(
+        "ingest",
+        "videos",
+        tmp_path,
+        "--labels",
+        broken,
+        "--params",
+        params,
+        "--out",
+        tmp_path / "raw",
+    )
+    assert bad.exit_code == 2 and "'file' or a 'speaker_id'" in bad.output
+    assert "Traceback" not in missing.output + bad.output
+    assert not (tmp_path / "raw").exists()
