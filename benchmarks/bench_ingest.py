@@ -63,13 +63,14 @@ def run_ingest(source: Path, out: Path, workers: int) -> dict:
     subprocess.run(command, check=True, capture_output=True)
     wall = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    accepted = sum(1 for _ in open(out / "raw" / "manifest.csv")) - 1
+    accepted = len((out / "raw" / "manifest.csv").read_text().splitlines()) - 1
     return {"wall_s": wall, "accepted": accepted, "per_s": accepted / wall, "peak_rss_mib": rss}
 
 
 def steps_alone(source: Path) -> dict[str, float]:
     """Seconds per step, each measured on its own over every file, in this process."""
-    from speech2face.ingest import faces, media, speech as vad
+    from speech2face.ingest import faces, media
+    from speech2face.ingest import speech as vad
     from speech2face.ingest.estimate import estimate
     from speech2face.params import CorpusParams, load_section
 

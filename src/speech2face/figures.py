@@ -18,9 +18,7 @@ def image_grid(images: list[np.ndarray], titles: list[str], heading: str, path: 
 
     columns = max(1, int(np.ceil(np.sqrt(len(images)))))
     rows = max(1, int(np.ceil(len(images) / columns)))
-    figure, axes = plt.subplots(
-        rows, columns, figsize=(1.6 * columns, 1.85 * rows), squeeze=False
-    )
+    figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.85 * rows), squeeze=False)
     for axis in np.ravel(axes):
         axis.axis("off")
     for axis, image, title in zip(np.ravel(axes), images, titles):

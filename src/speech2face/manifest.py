@@ -39,6 +39,9 @@ COLUMNS: dict[str, str] = {
 }
 # Demographic columns that per-group evaluation breaks results down by.
 GROUP_COLUMNS = ("gender", "age_group", "ethnicity")
+# The label of a speaker whose group is not known (real corpora often lack ethnicity): never a
+# class to learn nor a group to compare, only counted.
+UNKNOWN = "unknown"
 
 
 def age_group(age: int) -> str:
@@ -51,6 +54,11 @@ def age_group(age: int) -> str:
 
 def age_group_labels() -> list[str]:
     return [label for label, _, _ in AGE_GROUPS]
+
+
+def known_labels(values) -> list[str]:
+    """The distinct labels among `values`, sorted, without UNKNOWN and missing values."""
+    return sorted(set(pd.Series(values).dropna()) - {UNKNOWN})
 
 
 def read_corpus_card(folder: Path) -> dict:

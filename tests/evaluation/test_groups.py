@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from speech2face.evaluation.groups import group_table
+from speech2face.evaluation.groups import group_table, unknown_counts
+from speech2face.manifest import UNKNOWN
 
 
 def clips_of(speakers: int, per_speaker: int) -> pd.DataFrame:
@@ -74,3 +75,25 @@ def test_gap_between_alike_groups_has_an_interval_around_zero():
     _, gaps = group_table(table, clips, ("gender",), 500, 0.95, 6)
     gap = gaps.set_index("metric").loc["recall_at_5"]
     assert gap.gap <= 0 and gap.ci_low < 0 < gap.ci_high
+
+
+def test_unknown_speakers_count_overall_but_form_no_group():
+    clips = clips_of(30, 2)
+    clips["ethnicity"] = np.where(clips.speaker_id < "s010", UNKNOWN, clips.gender + "_group")
+    table = pd.DataFrame({"recall_at_5": np.where(clips.ethnicity == UNKNOWN, 0.0, 1.0)})
+    groups, gaps = group_table(table, clips, ("gender", "ethnicity"), 100, 0.95, 7)
+    ethnicity = groups[groups.attribute == "ethnicity"]
+    assert set(ethnicity.group) == {"female_group", "male_group"}
+    assert groups.set_index("attribute").loc["overall", "clips"] == 60
+    gap = gaps.set_index("attribute").loc["ethnicity"]
+    assert gap.gap == 0.0 and UNKNOWN not in (gap.worst, gap.best)
+    assert unknown_counts(clips, ("gender", "ethnicity")) == {
+        "ethnicity": {"speakers": 10, "clips": 20}
+    }
+
+
+def test_an_attribute_unknown_for_everyone_has_no_groups_and_no_gap():
+    clips = clips_of(10, 2).assign(ethnicity=UNKNOWN)
+    table = pd.DataFrame({"recall_at_5": np.ones(len(clips))})
+    groups, gaps = group_table(table, clips, ("gender", "ethnicity"), 50, 0.95, 8)
+    assert "ethnicity" not in set(groups.attribute) and "ethnicity" not in set(gaps.attribute)

@@ -8,6 +8,7 @@ import pytest
 from speech2face.evaluation import plots
 from speech2face.evaluation.evaluate import Evaluation
 from speech2face.evaluation.report import PER_GROUP, render
+from speech2face.manifest import UNKNOWN
 
 METRICS = (*PER_GROUP, "cosine", "l1", "age_mae")
 PLACES = (("overall", "all"), ("gender", "female"), ("gender", "male"))
@@ -57,10 +58,11 @@ def _gaps() -> pd.DataFrame:
     )
 
 
-def _report(corpus: dict) -> str:
-    clips = pd.DataFrame({"speaker_id": ["s1", "s1", "s2", "s2", "s3", "s3"]})
+def _report(corpus: dict, groups: pd.DataFrame | None = None, **columns) -> str:
+    clips = pd.DataFrame({"speaker_id": ["s1", "s1", "s2", "s2", "s3", "s3"], **columns})
+    groups = _groups() if groups is None else groups
     evaluation = Evaluation(
-        _groups(), _gaps(), clips, {}, {}, {}, {}, [], {"gender_accuracy": 0.9}, corpus
+        groups, _gaps(), clips, {}, {}, {}, {}, [], {"gender_accuracy": 0.9}, corpus
     )
     return render(evaluation, resamples=200, shuffles=5, confidence=0.95)
 
@@ -162,3 +164,21 @@ def test_the_ceiling_line_says_where_the_voice_stands_to_it():
     assert "the decoder, not only the voice, limits" in _ceiling_line(0.9, 0.8)
     above = _ceiling_line(0.849, 0.865)
     assert "84.9%" in above and "86.5%" in above and "above the ceiling" in above
+
+
+def test_unknown_speakers_are_counted_not_compared():
+    some = _report(SYNTHETIC, ethnicity=["x", "x", UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN])
+    assert "- ethnicity unknown: 2 test speakers (4 clips), not compared." in some
+    every = _report(SYNTHETIC, ethnicity=UNKNOWN)
+    assert (
+        "- ethnicity unknown: all 3 test speakers (6 clips), not compared: no breakdown by "
+        "ethnicity and no ethnicity agreement." in every
+    )
+    assert "unknown:" not in _report(SYNTHETIC, ethnicity="x")
+
+
+def test_only_the_per_group_metrics_measured_have_a_table():
+    assert "### ethnicity_agreement" in _report(SYNTHETIC)
+    groups = _groups()
+    text = _report(SYNTHETIC, groups[groups.metric != "ethnicity_agreement"])
+    assert "### ethnicity_agreement" not in text and "### gender_agreement" in text

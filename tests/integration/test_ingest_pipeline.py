@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import TRAINING, merged, tiny_params
-from tests.ingest.test_adapters import GATE
 from tests.ingest.datasets import interview_folder
+from tests.ingest.test_adapters import GATE
 from tests.integration.test_pipeline import commit, dvc, project_copy
 
 pytestmark = pytest.mark.slow

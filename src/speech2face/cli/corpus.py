@@ -41,10 +41,12 @@ def _corpus_params(params_file: Path):
 def _build(params, out: Path, reports: Path, workers: int) -> None:
     from speech2face.ingest.sources import build_corpus
 
-    manifest = build_corpus(params, out, reports, workers_count(workers))
+    manifest, summary = build_corpus(params, out, reports, workers_count(workers))
     speakers = manifest.speaker_id.nunique()
     console.print(f"wrote {len(manifest)} clips of {speakers} speakers to {out}")
     if params.source != "synthetic":
+        if summary["resumed"]:
+            console.print(f"resumed: {summary['resumed']} of {summary['files']} files were done")
         console.print(f"see {reports / 'ingest.md'} and {reports / 'ingest_rejects.csv'}")
 
 

@@ -18,7 +18,7 @@ from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
 from speech2face.evaluation.controls import oracle_embeddings, shuffled_pairings
 from speech2face.evaluation.groups import group_table
-from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, read_corpus_card
+from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, UNKNOWN, read_corpus_card
 from speech2face.params import EvaluateParams
 from speech2face.training import networks
 from speech2face.training.common import embeddings, face_images
@@ -37,7 +37,7 @@ class Evaluation:
     clips: pd.DataFrame  # the test clips (array order)
     true_reading: dict[str, np.ndarray]  # the classifier on the true faces
     readings: dict[str, dict[str, np.ndarray]]  # system -> the classifier on its decoded faces
-    classes: dict[str, list[str]]
+    classes: dict[str, list[str]]  # the attributes read and compared (some test clip labelled)
     grid: dict[str, np.ndarray]  # column title -> faces (speakers, H, W, 3) in [0, 1]
     grid_titles: list[str]
     classifier_accuracy: dict[str, float]  # on the true test faces, against the labels
@@ -45,12 +45,21 @@ class Evaluation:
 
 
 class Readers:
-    """The trained networks, as functions from arrays to what the evaluation needs."""
+    """The trained networks, as functions from arrays to what the evaluation needs.
 
-    def __init__(self, models: Path, batch_size: int):
+    The classifier's readings leave out the attributes no test clip has a label for (all
+    UNKNOWN): there is nothing to compare them with.
+    """
+
+    def __init__(self, models: Path, batch_size: int, clips: pd.DataFrame):
         self.nets = {name: networks.load(models / name) for name in MODELS}
         self.size = self.nets["attribute_classifier"].image_size
         self.batch_size = batch_size
+        trained = self.nets["attribute_classifier"].classes
+        self.classes = {
+            name: names for name, names in trained.items() if (clips[name] != UNKNOWN).any()
+        }
+        self.unread = set(trained) - set(self.classes)
 
     def voice(self, waveforms: np.ndarray) -> np.ndarray:
         """int16 waveforms -> predicted face embeddings."""
@@ -69,13 +78,10 @@ class Readers:
 
         def run(batch: torch.Tensor) -> dict:
             images = face_images(batch, self.size) if batch.dtype == torch.uint8 else batch
-            return classifier.describe(images)
+            described = classifier.describe(images)
+            return {k: v for k, v in described.items() if k not in self.unread}
 
         return networks.batched(run, images, self.batch_size)
-
-    @property
-    def classes(self) -> dict[str, list[str]]:
-        return self.nets["attribute_classifier"].classes
 
 
 def _summarise(tables: dict[str, pd.DataFrame], clips, params) -> tuple[pd.DataFrame, ...]:
@@ -128,13 +134,19 @@ def _grid(readers: Readers, faces, voice, truth, clips, params) -> tuple[dict, l
     return {k: v.transpose(0, 2, 3, 1) for k, v in columns.items()}, titles
 
 
+def _accuracy(reading: np.ndarray, labels: pd.Series) -> float:
+    """The share of the labelled clips (not UNKNOWN) whose reading is their label."""
+    known = (labels != UNKNOWN).to_numpy()
+    return float(np.mean(reading[known] == labels[known]))
+
+
 def evaluate(
     params: EvaluateParams, features: Path, embeddings_dir: Path, raw: Path, models: Path
 ) -> Evaluation:
     """Run every measurement on the test speakers, for the model and the three controls."""
     torch.manual_seed(params.seed)
-    readers = Readers(models, params.batch_size)
     arrays, clips = load_split(features, "test")
+    readers = Readers(models, params.batch_size, clips)
     target = np.asarray(embeddings(embeddings_dir, "test"), dtype=np.float64)
     true_reading = readers.read(arrays["face"])
     truth = Truth(target, clips.speaker_id.to_numpy(), true_reading)
@@ -165,7 +177,7 @@ def evaluate(
     groups, gaps = _summarise(tables, clips, params)
     grid, titles = _grid(readers, arrays["face"], voice, target, clips, params)
     accuracy = {
-        f"{name}_accuracy": float(np.mean(true_reading[name] == clips[name].astype(str)))
+        f"{name}_accuracy": _accuracy(true_reading[name], clips[name].astype(str))
         for name in readers.classes
     }
     return Evaluation(

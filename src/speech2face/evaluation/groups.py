@@ -2,7 +2,8 @@
 
 Clips of one speaker are not independent, so intervals resample speakers (a cluster
 bootstrap): one matrix of resampling weights serves every group, metric and gap, so a gap's
-interval comes from the same resamples as the two groups it compares.
+interval comes from the same resamples as the two groups it compares. Speakers whose group is
+UNKNOWN count overall but form no group: they are only counted (`unknown_counts`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, MOMENTS, correlations, means
+from speech2face.manifest import UNKNOWN, known_labels
 
 OVERALL = ("overall", "all")
 
@@ -85,7 +87,7 @@ def group_table(
     groupings = [(OVERALL[0], np.full(len(clips), OVERALL[1]))]
     groupings += [(a, clips[a].astype(str).to_numpy()) for a in attributes]
     for attribute, labels in groupings:
-        for group in sorted(set(labels)):
+        for group in known_labels(labels):
             member = np.zeros(len(speaker_ids), bool)
             member[np.unique(index[labels == group])] = True
             stats = _statistics(table, sums, weights * member)
@@ -140,3 +142,13 @@ def _gaps(resampled: dict, attributes: tuple[str, ...], tail: float) -> pd.DataF
                 }
             )
     return pd.DataFrame(rows)
+
+
+def unknown_counts(clips: pd.DataFrame, attributes: tuple[str, ...]) -> dict[str, dict]:
+    """Per attribute with UNKNOWN clips: their speakers and clips (counted, never compared)."""
+    counts = {}
+    for attribute in attributes:
+        unknown = clips[clips[attribute] == UNKNOWN] if attribute in clips else clips.iloc[:0]
+        if len(unknown):
+            counts[attribute] = {"speakers": unknown.speaker_id.nunique(), "clips": len(unknown)}
+    return counts

@@ -11,8 +11,9 @@ from matplotlib.figure import Figure
 
 from speech2face.evaluation import plots
 from speech2face.evaluation.evaluate import Evaluation
+from speech2face.evaluation.groups import unknown_counts
 from speech2face.files import atomic_path, write_json, write_text
-from speech2face.manifest import GEOMETRY_PREFIX
+from speech2face.manifest import GEOMETRY_PREFIX, GROUP_COLUMNS, UNKNOWN
 
 BAR_METRICS = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
 # The summary `reports/metrics.json` (DVC's metrics: `dvc metrics diff`, `dvc exp show`): each
@@ -74,9 +75,13 @@ def summary_document(evaluation: Evaluation) -> dict:
 
 def metrics_document(evaluation: Evaluation) -> dict:
     """reports/metrics_by_group.json: the model per group, its gaps, the controls, the
-    classifier."""
+    classifier; and, when some test speakers' group is UNKNOWN, their counts under
+    `not_compared` (no metric: they form no group)."""
     groups, gaps = evaluation.groups, evaluation.gaps
     document = _nested(groups[groups.system == "voice"])
+    unknown = unknown_counts(evaluation.clips, GROUP_COLUMNS)
+    if unknown:
+        document["not_compared"] = {a: {UNKNOWN: counts} for a, counts in unknown.items()}
     voice_gaps = gaps[gaps.system == "voice"]
     document["gap"] = {
         attribute: {m: _number(g) for m, g in zip(rows.metric, rows.gap)}

@@ -7,6 +7,8 @@ import pandas as pd
 
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER
 from speech2face.evaluation.evaluate import Evaluation
+from speech2face.evaluation.groups import unknown_counts
+from speech2face.manifest import GROUP_COLUMNS
 
 HEADLINE = (
     "recall_at_1",
@@ -161,6 +163,33 @@ def _group_table(groups: pd.DataFrame, metric: str) -> str:
     )
 
 
+def _unknown_line(attribute: str, counts: dict, speakers: int) -> str:
+    """The test speakers whose `attribute` is unknown (`counts`), of `speakers` in all."""
+    if counts["speakers"] < speakers:
+        return (
+            f"- {attribute} unknown: {counts['speakers']} test speakers ({counts['clips']} "
+            "clips), not compared."
+        )
+    return (
+        f"- {attribute} unknown: all {speakers} test speakers ({counts['clips']} clips), not "
+        f"compared: no breakdown by {attribute} and no {attribute} agreement."
+    )
+
+
+def _per_group(evaluation: Evaluation) -> list[str]:
+    """The per-group section: who is not compared, then one table per metric measured."""
+    groups = evaluation.groups
+    speakers = evaluation.clips.speaker_id.nunique()
+    unknown = unknown_counts(evaluation.clips, GROUP_COLUMNS)
+    lines = [_unknown_line(a, counts, speakers) for a, counts in unknown.items()]
+    tables = [
+        f"### {_label(metric)}\n\n{_group_table(groups, metric)}"
+        for metric in PER_GROUP
+        if metric in set(groups.metric)
+    ]
+    return ["## Per group", *(["\n".join(lines)] if lines else []), *tables]
+
+
 def _fragile(row) -> bool:
     """Whether the interval's bound nearest zero is within FRAGILE_SHARE of its width of zero."""
     nearest = min(abs(row.ci_low), abs(row.ci_high))
@@ -274,8 +303,7 @@ def render(evaluation: Evaluation, resamples: int, shuffles: int, confidence: fl
         "## Overall",
         _overall_table(groups),
         "![per-group values with intervals](figures/groups.png)",
-        "## Per group",
-        *[f"### {_label(metric)}\n\n{_group_table(groups, metric)}" for metric in PER_GROUP],
+        *_per_group(evaluation),
         "## Demographic agreement: the classifier's reading of the true face vs its reading of "
         "the face from voice",
         "![confusion matrices](figures/confusion.png)",

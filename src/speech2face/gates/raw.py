@@ -18,8 +18,10 @@ from speech2face.manifest import (
     GENDERS,
     MANIFEST_NAME,
     SPLITS,
+    UNKNOWN,
     age_group,
     age_group_labels,
+    known_labels,
     read_manifest,
 )
 from speech2face.parallel import parallel_map
@@ -59,9 +61,24 @@ def face_facts(path: Path) -> dict:
     return {"face_error": None, "face_width": width, "face_height": height, "face_mode": mode}
 
 
+def outside(relative: str, root: Path) -> str | None:
+    """Why a manifest path must not be opened (absolute, or leading out of the corpus), or
+    None. A corpus is data from outside: its paths never reach other files."""
+    if Path(relative).is_absolute():
+        return f"{relative}: an absolute path (paths are relative to the corpus folder)"
+    if not (root / relative).resolve().is_relative_to(root.resolve()):
+        return f"{relative}: leads outside the corpus folder"
+    return None
+
+
 def file_facts(paths: tuple[str | None, str | None], root: Path) -> dict:
+    """What the clip's audio and face files hold; paths outside the corpus are not opened."""
     audio, face = paths
-    facts = audio_facts(root / audio) if audio else {"audio_error": "no audio_path"}
+    facts = {"path_error": "; ".join(filter(None, (outside(p, root) for p in paths if p)))}
+    facts["path_error"] = facts["path_error"] or None
+    if facts["path_error"]:
+        return facts | {"audio_error": "not opened", "face_error": "not opened"}
+    facts |= audio_facts(root / audio) if audio else {"audio_error": "no audio_path"}
     return facts | (face_facts(root / face) if face else {"face_error": "no face_path"})
 
 
@@ -116,12 +133,9 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
         for c in COLUMNS
         if c in frame
     ]
-    allowed = {
-        "split": SPLITS,
-        "gender": GENDERS,
-        "age_group": age_group_labels(),
-        "ethnicity": params.ethnicities,
-    }
+    allowed = {"split": SPLITS, "gender": GENDERS, "age_group": age_group_labels()}
+    if params.ethnicities:  # none listed: any label is allowed
+        allowed["ethnicity"] = (*params.ethnicities, UNKNOWN)
     wanted = [
         (x.ExpectColumnValuesToBeUnique, "clip_id", "clip ids are unique", {}),
         (x.ExpectColumnValuesToMatchRegex, "age", "age is a whole number", {"regex": INTEGER}),
@@ -132,6 +146,12 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
             {"regex": INTEGER},
         ),
         (x.ExpectColumnValuesToMatchRegex, "duration_s", "duration is a number", {"regex": NUMBER}),
+        (
+            x.ExpectColumnValuesToBeNull,
+            "path_error",
+            "paths are relative and stay inside the corpus folder",
+            {},
+        ),
         (x.ExpectColumnValuesToBeNull, "audio_error", "the audio file exists and decodes", {}),
         (x.ExpectColumnValuesToBeNull, "face_error", "the face image exists and decodes", {}),
         (
@@ -224,11 +244,24 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
     return checks
 
 
+def ethnicity_groups(manifest: pd.DataFrame, params: ValidateRawParams) -> list[str]:
+    """The labelled ethnicity groups: those listed, then any other in the manifest; never
+    UNKNOWN, which is counted but not compared."""
+    present = known_labels(manifest["ethnicity"]) if "ethnicity" in manifest else []
+    listed = [e for e in params.ethnicities if e != UNKNOWN]
+    return listed + [e for e in present if e not in listed]
+
+
 def test_groups_table(manifest: pd.DataFrame, params: ValidateRawParams) -> Table:
-    """Test speakers per gender, age group and ethnicity value: per-group results need them."""
+    """Test speakers per gender, age group and labelled ethnicity: per-group results need
+    them."""
     import great_expectations as gx
 
-    allowed = {"gender": GENDERS, "age_group": age_group_labels(), "ethnicity": params.ethnicities}
+    allowed = {
+        "gender": GENDERS,
+        "age_group": age_group_labels(),
+        "ethnicity": ethnicity_groups(manifest, params),
+    }
     usable = {"split", "speaker_id"} <= set(manifest.columns)
     test = manifest[manifest["split"] == "test"] if usable else manifest.iloc[:0]
     rows = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from speech2face.manifest import UNKNOWN  # noqa: F401  (the adapters' spelling of it)
+
 # Why a file, a span or a segment is left out (the `reason` column of ingest_rejects.csv).
 REASONS = {
     "missing_file": "a labels or meta row names a file that is not there",
@@ -22,7 +24,6 @@ REASONS = {
 }
 # Where a label came from (the `<label>_source` columns of the manifest).
 PROVENANCES = ("metadata", "labels", "estimated")
-UNKNOWN = "unknown"
 DEV = "dev"  # an item's split when the source says development set: train or val, never test
 
 

@@ -85,24 +85,26 @@ def shown(name: str, root: Path) -> str:
 
 def ingest(
     items: list[Item], root: Path, out: Path, params: IngestParams, workers: int, card: dict
-) -> tuple[pd.DataFrame, list[dict], int]:
+) -> tuple[pd.DataFrame, list[dict], dict]:
     """Write the corpus of `items` (read from `root`) to `out`: manifest, audio/, faces/,
     corpus.json.
 
-    Returns the manifest, every reject of the items, and how many speech segments were read.
+    Returns the manifest, every reject of the items, and counts: speech segments read, items
+    whose results a killed earlier run had already kept (resumed).
     """
     work = work_folder(out)
     _prepare(work, params)
     for stale in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     todo = [i for i in items if _cached(work, i) is None]
+    counts = {"resumed": len(items) - len(todo)}
     for _ in parallel_map(
         partial(_ingest_one, work=work, params=params), todo, workers, "Ingesting"
     ):
         pass
     results = [(item, _cached(work, item)) for item in items]
     rejects = [r | {"file": shown(r["file"], root)} for _, res in results for r in res["rejects"]]
-    segments = sum(result["segments"] for _, result in results)
+    counts["segments"] = sum(result["segments"] for _, result in results)
     manifest = corpus_rows(results, params)
     manifest["source_file"] = [shown(name, root) for name in manifest["source_file"]]
     with atomic_path(out, directory=True) as staging:
@@ -114,7 +116,7 @@ def ingest(
     for row in rejects:  # the rejected frames the report shows stay until it is written
         if "thumbnail" in row:
             row["thumbnail"] = str(work / row["thumbnail"])
-    return manifest, rejects, segments
+    return manifest, rejects, counts
 
 
 def finish(out: Path) -> None:

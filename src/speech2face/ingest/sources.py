@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-import pandas as pd
-
 from speech2face.errors import InputError
 from speech2face.ingest.adapters import located
 from speech2face.params import CorpusParams, ParamsError
@@ -58,8 +56,9 @@ def read_source(params: CorpusParams):
     return voxceleb.voxceleb2_items(root, located(root, params.voxceleb2.meta))
 
 
-def build_corpus(params: CorpusParams, out: Path, reports: Path, workers: int) -> pd.DataFrame:
-    """Write the corpus to `out` and its ingest report to `reports`; return the manifest."""
+def build_corpus(params: CorpusParams, out: Path, reports: Path, workers: int):
+    """Write the corpus to `out` and its ingest report to `reports`; return the manifest and
+    the counts the report gives."""
     from speech2face.ingest.report import write_reports
 
     check(params)
@@ -68,17 +67,18 @@ def build_corpus(params: CorpusParams, out: Path, reports: Path, workers: int) -
         from speech2face.corpus.generate import generate
 
         manifest = generate(params.synthetic, out, workers)
-        write_reports(summary | {"files": 0, "segments": len(manifest)}, manifest, [], out, reports)
-        return manifest
+        summary |= {"files": 0, "segments": len(manifest)}
+        write_reports(summary, manifest, [], out, reports)
+        return manifest, summary
     from speech2face.ingest.run import finish, ingest
 
     items, rejects = read_source(params)
     card = {"source": params.source, "description": DESCRIPTIONS[params.source]}
-    manifest, item_rejects, segments = ingest(
+    manifest, item_rejects, counts = ingest(
         items, Path(params.input), out, params.ingest, workers, card
     )
-    summary |= {"files": len(items), "segments": segments}
+    summary |= {"files": len(items), **counts}
     early = [asdict(reject) for reject in rejects]
     write_reports(summary, manifest, early + item_rejects, out, reports)
     finish(out)
-    return manifest
+    return manifest, summary

@@ -18,7 +18,14 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from speech2face.manifest import GENDERS, GEOMETRY_PREFIX, SPEAKERS_NAME, age_group_labels
+from speech2face.manifest import (
+    GENDERS,
+    GEOMETRY_PREFIX,
+    SPEAKERS_NAME,
+    UNKNOWN,
+    age_group_labels,
+    known_labels,
+)
 from speech2face.params import AttributeClassifierParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
@@ -27,12 +34,13 @@ from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
 
 
 def attribute_classes(train: pd.DataFrame) -> dict[str, list[str]]:
-    """The classes of every categorical attribute: fixed ones, ethnicities as trained on."""
-    return {
-        "gender": list(GENDERS),
-        "age_group": age_group_labels(),
-        "ethnicity": sorted(train.ethnicity.unique()),
-    }
+    """The classes of every categorical attribute: fixed ones, and the labelled ethnicities
+    trained on (UNKNOWN is none); no ethnicity at all when fewer than two are labelled."""
+    classes = {"gender": list(GENDERS), "age_group": age_group_labels()}
+    ethnicities = known_labels(train.ethnicity)
+    if len(ethnicities) >= 2:
+        classes["ethnicity"] = ethnicities
+    return classes
 
 
 def labelled_clips(features: Path, speakers_csv: Path) -> dict[str, pd.DataFrame]:
@@ -57,11 +65,20 @@ def number_columns(clips: pd.DataFrame) -> list[str]:
 
 
 def label_table(faces: np.ndarray, clips: pd.DataFrame, classes: dict, numbers: list) -> dict:
-    """Faces with class indices (-1 for a class not trained on) and numeric labels."""
+    """Faces with class indices (-1 for UNKNOWN or a class not trained on: no loss) and
+    numeric labels."""
     table = {"face": faces, "numbers": clips[numbers].to_numpy(np.float32)}
     for name, names in classes.items():
         table[name] = pd.Categorical(clips[name], categories=names).codes.astype(np.int64)
     return table
+
+
+def labelled_cross_entropy(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the rows with a class (target -1: none); 0 when no row has one
+    (a batch of UNKNOWN ethnicity), where the plain mean would be NaN."""
+    if bool((targets < 0).all()):
+        return scores.sum() * 0.0
+    return F.cross_entropy(scores, targets, ignore_index=-1)
 
 
 class AttributeModule(pl.LightningModule):
@@ -85,7 +102,7 @@ class AttributeModule(pl.LightningModule):
         logits, values = self.net(face_images(batch["face"], self.hparams.image_size))
         loss = 0.0
         for name, scores in logits.items():
-            loss = loss + F.cross_entropy(scores, batch[name], ignore_index=-1)
+            loss = loss + labelled_cross_entropy(scores, batch[name])
             accuracy = self.accuracy[f"{split}_{name}"]
             accuracy(scores, batch[name])
             self.log(f"{split}/{name}_accuracy", accuracy, on_step=False, on_epoch=True)
@@ -129,11 +146,16 @@ def face_arrays(split_faces, split_embeddings, decoder: nn.Module | None, size: 
 def accuracy_metrics(
     described: dict, clips: pd.DataFrame, classes: dict, numbers: list, prefix: str
 ) -> dict:
-    """Accuracy per attribute (and its majority-class chance), age MAE, geometry correlation."""
+    """Accuracy per attribute on its labelled clips (and its majority-class chance), age MAE,
+    geometry correlation."""
     metrics = {}
     for name in classes:
-        metrics[f"{prefix}_{name}_accuracy"] = float(np.mean(described[name] == clips[name]))
-        metrics[f"{prefix}_{name}_chance"] = float(clips[name].value_counts(normalize=True).max())
+        known = (clips[name] != UNKNOWN).to_numpy()
+        if not known.any():
+            continue
+        labels = clips[name][known]
+        metrics[f"{prefix}_{name}_accuracy"] = float(np.mean(described[name][known] == labels))
+        metrics[f"{prefix}_{name}_chance"] = float(labels.value_counts(normalize=True).max())
     metrics[f"{prefix}_age_mae"] = float(np.mean(np.abs(described["age"] - clips.age)))
     for name in numbers[1:]:
         correlation = np.corrcoef(described[name], clips[name])[0, 1]
@@ -183,7 +205,7 @@ def train_attribute_classifier(
         "width": params.width,
         "image_size": params.image_size,
         "dropout": params.dropout,
-        "own_trunk": list(params.own_trunk),
+        "own_trunk": [name for name in params.own_trunk if name in classes],
     }
     net = networks.build("attribute_classifier", config)
     module = AttributeModule(

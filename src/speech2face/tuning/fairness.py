@@ -9,7 +9,7 @@ import numpy as np
 
 from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import Truth, speaker_ranks
-from speech2face.manifest import GROUP_COLUMNS
+from speech2face.manifest import GROUP_COLUMNS, UNKNOWN
 from speech2face.training import networks
 from speech2face.training.common import embeddings
 from speech2face.training.data import load_split
@@ -21,8 +21,8 @@ def recall_at_5_by_group(
     model_dir: Path, features: Path, embeddings_dir: Path, crop_seconds: float
 ) -> dict[str, float]:
     """Recall@5 of the validation clips, overall and per `<attribute>/<group>` (gender, age
-    group, ethnicity), each clip ranking all validation speakers: the inputs and the gallery
-    of the stage's `val/recall_at_5`."""
+    group, ethnicity; never UNKNOWN, which is no group), each clip ranking all validation
+    speakers: the inputs and the gallery of the stage's `val/recall_at_5`."""
     net = networks.load(model_dir)
     sample_rate = json.loads((features / "meta.json").read_text())["sample_rate"]
     crop = int(round(crop_seconds * sample_rate))
@@ -34,7 +34,8 @@ def recall_at_5_by_group(
     recall = {OVERALL: float(hit.mean())}
     for column in GROUP_COLUMNS:
         for group, rows in clips.groupby(column).indices.items():
-            recall[f"{column}/{group}"] = float(hit[rows].mean())
+            if group != UNKNOWN:
+                recall[f"{column}/{group}"] = float(hit[rows].mean())
     return recall
 
 
