@@ -1,6 +1,7 @@
 """`dvc repro` end to end on ingested videos: estimated labels, `unknown` ethnicity, changed by
 params only; adding a video to the source makes the corpus stage stale."""
 
+import json
 import shutil
 
 import pandas as pd
@@ -39,8 +40,10 @@ def test_the_pipeline_runs_on_an_ingested_corpus(tmp_path):
     assert "| gender | estimated | 32 |" in (repo / "reports" / "ingest.md").read_text()
     report = (repo / "reports" / "evaluation.md").read_text()
     test_speakers = manifest[manifest.split == "test"].speaker_id.nunique()
-    assert f"ethnicity unknown: {test_speakers} test speakers" in report
-    assert "unknown" not in (repo / "reports" / "metrics_by_group.json").read_text()
+    assert f"ethnicity unknown: all {test_speakers} test speakers" in report
+    by_group = json.loads((repo / "reports" / "metrics_by_group.json").read_text())
+    assert "ethnicity" not in by_group and "ethnicity" not in by_group["gap"]  # no group
+    assert by_group["not_compared"]["ethnicity"]["unknown"]["speakers"] == test_speakers
 
     again = dvc(repo, "repro")
     assert "Data and pipelines are up to date" in again.stdout, again.stdout

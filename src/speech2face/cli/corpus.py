@@ -94,11 +94,16 @@ def corpus_sheet_command(
     console.print(f"wrote {out}")
 
 
+def _absolute(path: Path | None) -> str | None:
+    return str(path.absolute()) if path else None
+
+
 Source = Annotated[Path, typer.Argument(metavar="FOLDER", help="The source's folder.")]
 
 
 def _ingest(source: str, root: Path, params_file: Path, changes: dict, out, reports, workers):
-    """Ingest `root` as `source`, with `changes` to the params' adapter section."""
+    """Ingest `root` as `source`, with `changes` to the params' adapter section (paths given
+    on the command line are relative to the current folder, not to `root`)."""
     params = _corpus_params(params_file)
     section = dataclasses.replace(
         getattr(params, source), **{k: v for k, v in changes.items() if v is not None}
@@ -124,7 +129,7 @@ def ingest_videos(
     workers: Workers = 0,
 ) -> None:
     """A folder of videos (mp4, mkv, webm, mov, avi, m4v; searched recursively)."""
-    changes = {"labels": labels and str(labels), "speaker_from_folder": speaker_from_folder}
+    changes = {"labels": _absolute(labels), "speaker_from_folder": speaker_from_folder}
     _ingest("videos", root, params_file, changes, out, reports, workers)
 
 
@@ -145,7 +150,7 @@ def ingest_avspeech(
     workers: Workers = 0,
 ) -> None:
     """AVSpeech: the official CSVs and downloaded clips (any common naming)."""
-    changes = {"csv": csv and tuple(map(str, csv)), "clips": clips and str(clips)}
+    changes = {"csv": csv and tuple(map(_absolute, csv)), "clips": _absolute(clips)}
     _ingest("avspeech", root, params_file, changes, out, reports, workers)
 
 
@@ -166,8 +171,7 @@ def ingest_voxceleb1(
     workers: Workers = 0,
 ) -> None:
     """VoxCeleb1: the wav tree, vox1_meta.csv, and face frames or photos."""
-    changes = {"meta": meta and str(meta), "faces": faces and str(faces)}
-    changes["photos"] = photos and str(photos)
+    changes = {"meta": _absolute(meta), "faces": _absolute(faces), "photos": _absolute(photos)}
     _ingest("voxceleb1", root, params_file, changes, out, reports, workers)
 
 
@@ -182,4 +186,4 @@ def ingest_voxceleb2(
     workers: Workers = 0,
 ) -> None:
     """VoxCeleb2: the aac (m4a) and mp4 trees and vox2_meta.csv."""
-    _ingest("voxceleb2", root, params_file, {"meta": meta and str(meta)}, out, reports, workers)
+    _ingest("voxceleb2", root, params_file, {"meta": _absolute(meta)}, out, reports, workers)

@@ -51,12 +51,16 @@ def _reasons(rejects: pd.DataFrame) -> pd.DataFrame:
 def render(summary: dict, manifest: pd.DataFrame, rejects: pd.DataFrame) -> str:
     """The Markdown report."""
     lines = [f"# Ingest: {summary['source']}", "", summary["description"], ""]
-    lines += [
-        f"- files read: {summary['files']}",
-        f"- speech segments found: {summary['segments']}",
-        f"- accepted: {len(manifest)} segments of {manifest.speaker_id.nunique()} speakers",
-        f"- rejects: {len(rejects)} (files, spans or segments; see ingest_rejects.csv)",
-    ]
+    speakers = manifest.speaker_id.nunique()
+    if summary["source"] == "synthetic":
+        lines.append(f"- generated: {len(manifest)} clips of {speakers} speakers; no rejects")
+    else:
+        lines += [
+            f"- files read: {summary['files']}",
+            f"- speech segments found: {summary['segments']}",
+            f"- accepted: {len(manifest)} segments of {speakers} speakers",
+            f"- rejects: {len(rejects)} (files, spans or segments; see ingest_rejects.csv)",
+        ]
     if len(manifest):
         splits = manifest.groupby("split")["speaker_id"].nunique()
         lines.append("- speakers per split: " + ", ".join(f"{s} {n}" for s, n in splits.items()))
