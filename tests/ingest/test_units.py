@@ -111,3 +111,18 @@ def test_given_labels_win_and_missing_ones_are_estimated(tmp_path):
     assert rows.loc["b0", "gender"] == "male" and rows.loc["b0", "gender_confidence"] == 0.7
     assert rows.loc["b1", "age"] == 18  # the median estimate (13.5) clamped into 18-80
     assert set(rows.ethnicity) == {"unknown"} and set(rows.ethnicity_source) == {"unknown"}
+
+
+def test_both_detectors_find_a_real_face_and_align_it():
+    import dataclasses
+
+    from skimage.data import astronaut
+
+    from speech2face.ingest.faces import speaker_face
+
+    frame = np.ascontiguousarray(astronaut()[:256, 64:320])  # one face
+    for detector in ("hog", "cnn"):  # cnn: the paper's MMOD detector, from face_recognition_models
+        params = dataclasses.replace(INGEST.faces, detector=detector, upsample=0)
+        face, box = speaker_face(frame, None, params)
+        assert face.shape == (params.image_size, params.image_size, 3)
+        assert 70 <= box.size <= 140 and 250 <= sum(box.centre()) <= 330, box  # her face

