@@ -4,8 +4,9 @@
 
 1. Builds `--videos` 12 s videos (one real face, Praat speech, H.264 at 25 fps) with the test
    fixtures' builders, and a 10x copy of the folder.
-2. Runs `speech2face ingest videos` on them with 2 workers and 1 worker: accepted segments per
-   second, and the peak resident set of the run (1x and 10x input).
+2. Runs `speech2face ingest videos` on an empty folder (the fixed cost: start, reports), then
+   on each input with 2 workers and 1 worker: accepted segments per second, and the peak
+   resident set so far (1x, then 10x input).
 3. Times each step alone in this process (decode, speech, detection, alignment, labels) on the
    same files, and compares their sum with the 1-worker run.
 """
@@ -64,6 +65,7 @@ def run_ingest(source: Path, out: Path, workers: int) -> dict:
     wall = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     accepted = len((out / "raw" / "manifest.csv").read_text().splitlines()) - 1
+    # ru_maxrss of children is a running maximum: runs go from the smallest input up
     return {"wall_s": wall, "accepted": accepted, "per_s": accepted / wall, "peak_rss_mib": rss}
 
 
@@ -75,7 +77,7 @@ def steps_alone(source: Path) -> dict[str, float]:
     from speech2face.params import CorpusParams, load_section
 
     params = load_section(CorpusParams, "corpus", ROOT / "params.yaml").ingest
-    files = sorted(source.glob("*.mp4"))
+    files = sorted(source.rglob("*.mp4"))
     totals = dict.fromkeys(("decode", "speech", "detection", "alignment", "labels"), 0.0)
     # warm up the models (loading is counted once per worker in the real run, not per file)
     faces.detect(faces.np.zeros((64, 64, 3), faces.np.uint8), params.faces)
@@ -114,17 +116,15 @@ def main() -> None:
     if not source.exists():
         build(source, args.videos)
         copies(source, tenfold, 10)
-    results = {
-        "whole_2_workers": run_ingest(source, args.out / "run2", 2),
-        "whole_1_worker": run_ingest(source, args.out / "run1", 1),
-    }
-    steps = steps_alone(source)
-    results["steps_alone_s"] = steps
-    results["whole_1_worker_over_sum_of_steps"] = results["whole_1_worker"]["wall_s"] / sum(
-        steps.values()
-    )
-    # ru_maxrss of children is a running maximum: measure 1x first, then 10x.
-    results["tenfold_2_workers"] = run_ingest(tenfold, args.out / "run10", 2)
+    (args.out / "empty").mkdir(exist_ok=True)
+    results = {"empty_folder": run_ingest(args.out / "empty", args.out / "run0", 1)}
+    for name, folder in (("1x", source), ("10x", tenfold)):
+        results[f"{name}_2_workers"] = run_ingest(folder, args.out / f"run_{name}_2", 2)
+        results[f"{name}_1_worker"] = run_ingest(folder, args.out / f"run_{name}_1", 1)
+        steps = steps_alone(folder)
+        results[f"{name}_steps_alone_s"] = steps
+        whole = results[f"{name}_1_worker"]["wall_s"]
+        results[f"{name}_1_worker_over_sum_of_steps"] = whole / sum(steps.values())
     print(json.dumps(results, indent=2))
 
 
