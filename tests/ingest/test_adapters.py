@@ -1,6 +1,7 @@
 """`speech2face ingest <source>` on fixtures in each source's exact format: a corpus the raw gate
 passes, every planted bad input a named reject, labels with their provenance."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -147,3 +148,16 @@ def test_bad_settings_are_one_line_errors(tmp_path, params):
     assert bad.exit_code == 2 and "'file' or a 'speaker_id'" in bad.output
     assert "Traceback" not in missing.output + bad.output
     assert not (tmp_path / "raw").exists()
+
+
+def test_voxceleb1_with_identity_photos_instead_of_frames(tmp_path, params):
+    data = datasets.voxceleb1_tree(tmp_path / "vox1", 3)
+    frames = data.root / "unzippedIntervalFaces" / "data"
+    photos = tmp_path / "photos"
+    for name in data.extra["names"].values():
+        first = sorted((frames / name).rglob("*.jpg"))[0]
+        (photos / name).mkdir(parents=True)
+        shutil.copy(first, photos / name / "photo.jpg")
+    shutil.rmtree(frames)
+    manifest, rejects = ingest("voxceleb1", data.root, params, tmp_path, "--photos", photos)
+    assert_outcomes(data, manifest, rejects)
