@@ -35,7 +35,7 @@ class FaceParams:
     """Finding and aligning the speaker's face in a frame (see ingest/faces.py)."""
 
     image_size: int  # the aligned crop's side, px
-    detector: str  # hog, or cnn (the paper's detector: ~60x slower on a CPU)
+    detector: str  # hog, or cnn (the paper's detector: 20-65x slower on a CPU)
     upsample: int  # times the detector doubles the frame (finds smaller faces, costs ~4x)
     detect_max_side: int  # larger frames are shrunk to this for detection only
     min_score: float  # detector score below which a box is not a face
