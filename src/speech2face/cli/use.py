@@ -32,7 +32,11 @@ def predict_command(
         ),
     ] = None,
     attributes: Annotated[
-        bool, typer.Option("--attributes", help="Print the face's gender, age and ethnicity.")
+        bool,
+        typer.Option(
+            "--attributes",
+            help="Print what the classifier reads on the face (gender, age; ethnicity if trained).",
+        ),
     ] = False,
     size: Annotated[
         int, typer.Option(metavar="PIXELS", help="Width and height of the picture.")
