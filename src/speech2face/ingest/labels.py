@@ -14,6 +14,7 @@ import pandas as pd
 
 from speech2face.ingest.estimate import speaker_estimate
 from speech2face.ingest.items import DEV, UNKNOWN, Item
+from speech2face.ingest.media import SAMPLE_RATE
 from speech2face.manifest import AGE_RANGE, SPLITS, age_group
 from speech2face.params import IngestParams
 
@@ -75,7 +76,7 @@ def corpus_rows(results: list[tuple[Item, dict]], params: IngestParams) -> pd.Da
             "audio_path": segment["audio_path"],
             "face_path": segment["face_path"],
             "duration_s": segment["duration_s"],
-            "sample_rate": 16000,
+            "sample_rate": SAMPLE_RATE,
             **labels[item.speaker_id],
             "source_file": str(item.media),
             "start_s": segment["start_s"],

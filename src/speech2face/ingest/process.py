@@ -35,10 +35,13 @@ def _faces_from(item: Item) -> Path | None:
 
 def _check_streams(item: Item) -> None:
     """Reject early (no decoding) a file without audio, or without any source of faces."""
-    if not media.streams(item.media).has_audio:
+    found = media.streams(item.media)
+    if not found.has_audio:
         raise media.MediaError("no_audio", "the file has no audio stream")
     video = _faces_from(item)
-    if video is not None and (not video.is_file() or not media.streams(video).has_video):
+    if video is not None and video != item.media:
+        found = media.streams(video) if video.is_file() else media.Streams(False, False)
+    if video is not None and not found.has_video:
         raise media.MediaError("no_video", f"no video stream in {video.name} and no face images")
 
 

@@ -58,11 +58,11 @@ def _cached(work: Path, item: Item) -> dict | None:
     return result if result.get("state") == source_state(item) else None
 
 
-def _ingest_one(item: Item, work: Path, params: IngestParams) -> None:
+def _ingest_one(item: Item, work: Path, params: IngestParams) -> dict:
     """Process `item` and keep its result (written last, atomically: it marks the item done)."""
-    if _cached(work, item) is None:
-        result = process_item(item, work, params) | {"state": source_state(item)}
-        write_json(_result_path(work, item), result)
+    result = process_item(item, work, params) | {"state": source_state(item)}
+    write_json(_result_path(work, item), result)
+    return result
 
 
 def _link(source: Path, target: Path) -> None:
@@ -96,13 +96,13 @@ def ingest(
     _prepare(work, params)
     for stale in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    todo = [i for i in items if _cached(work, i) is None]
+    done = {item.key: _cached(work, item) for item in items}
+    todo = [item for item in items if done[item.key] is None]
     counts = {"resumed": len(items) - len(todo)}
-    for _ in parallel_map(
-        partial(_ingest_one, work=work, params=params), todo, workers, "Ingesting"
-    ):
-        pass
-    results = [(item, _cached(work, item)) for item in items]
+    work_on = partial(_ingest_one, work=work, params=params)
+    for item, result in zip(todo, parallel_map(work_on, todo, workers, "Ingesting")):
+        done[item.key] = result
+    results = [(item, done[item.key]) for item in items]
     rejects = [r | {"file": shown(r["file"], root)} for _, res in results for r in res["rejects"]]
     counts["segments"] = sum(result["segments"] for _, result in results)
     manifest = corpus_rows(results, params)

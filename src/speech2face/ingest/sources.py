@@ -73,7 +73,7 @@ def build_corpus(params: CorpusParams, out: Path, reports: Path, workers: int):
     from speech2face.ingest.run import finish, ingest
 
     items, rejects = read_source(params)
-    card = {"source": params.source, "description": DESCRIPTIONS[params.source]}
+    card = dict(summary)  # what corpus.json says of the corpus: its source and description
     manifest, item_rejects, counts = ingest(
         items, Path(params.input), out, params.ingest, workers, card
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from speech2face.ingest.media import SAMPLE_RATE
+
 WINDOW = 512  # samples the 16 kHz model scores at a time (32 ms)
 CONTEXT = 64  # samples of the previous window the model sees with each one
 HYSTERESIS = 0.15  # speech continues while the score stays above threshold - this
