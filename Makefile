@@ -11,7 +11,11 @@ STUDY_STORAGE ?=
 # `make experiments`: `dvc exp show` of the changed params and headline metrics only.
 EXP_SHOW_DROP := Created|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs).*
 
-.PHONY: repro experiments tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
+# Debian (main) packages of the corpus's speech engines (corpus/engines.py PACKAGES), installed
+# with apt when missing: `make system-packages`, run by repro and test.
+SYSTEM_PACKAGES := flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+
+.PHONY: repro experiments system-packages tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +24,16 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-repro: $(INSTALLED)
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		echo "installing $$missing"; \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+repro: $(INSTALLED) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 experiments: $(INSTALLED)
@@ -29,10 +42,10 @@ experiments: $(INSTALLED)
 tune: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro tuning/dvc.yaml
 
-test: $(INSTALLED)
+test: $(INSTALLED) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
 
-test-fast: $(INSTALLED)
+test-fast: $(INSTALLED) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not slow"
 
 lint: $(INSTALLED)

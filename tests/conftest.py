@@ -117,7 +117,12 @@ TRAINING = {
         "trainer": {**TRAINER, "batch_size": 8},
     },
     "train_attribute_classifier": {"image_size": 32, "width": 8, "trainer": TRAINER},
-    "evaluate": {"bootstrap": 200, "shuffles": 5, "grid_speakers": 6},
+    "evaluate": {
+        "bootstrap": 200,
+        "shuffles": 5,
+        "grid_speakers": 6,
+        "conditions": ["snr_10", "snr_0", "reverb", "telephone", "opus"],
+    },
 }
 TRAINING_STAGES = (
     "train_face_encoder",

@@ -18,6 +18,9 @@ CORPUS_CARD_NAME = "corpus.json"
 GEOMETRY_PREFIX = "geometry_"
 
 SPLITS = ("train", "val", "test")
+# Test speakers' clips spoken again by a speech engine no training clip comes from (the
+# synthetic corpus's held-out engine): evaluated beside `test`, never trained on.
+OUT_OF_ENGINE = "test_out_of_engine"
 GENDERS = ("female", "male")
 # Age bins for per-group breakdowns: (label, first age, last age), inclusive.
 AGE_GROUPS = (("18-29", 18, 29), ("30-44", 30, 44), ("45-59", 45, 59), ("60-80", 60, 80))
@@ -79,6 +82,11 @@ def write_manifest(frame: pd.DataFrame, path: Path) -> None:
         raise ValueError(f"manifest lacks columns {missing}")
     extra = [c for c in frame.columns if c not in COLUMNS]
     frame[list(COLUMNS) + extra].to_csv(path, index=False)
+
+
+def splits_of(manifest: pd.DataFrame) -> tuple[str, ...]:
+    """The splits a manifest's stages write: SPLITS, and OUT_OF_ENGINE when it has clips."""
+    return (*SPLITS, OUT_OF_ENGINE) if (manifest["split"] == OUT_OF_ENGINE).any() else SPLITS
 
 
 def read_manifest(path: Path) -> pd.DataFrame:

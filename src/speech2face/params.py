@@ -28,6 +28,8 @@ class GenerateParams:
     clip_seconds: tuple[float, float]
     sample_rate: int
     image_size: int
+    engines: dict[str, float]  # speech engine -> share of the speakers it speaks for
+    held_out_engine: str | None  # re-speaks the test speakers' clips: the out-of-engine test
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,7 @@ class EvaluateParams:
     oracle_ridge: float
     grid_speakers: int
     batch_size: int
+    conditions: tuple[str, ...]  # degraded copies of the test set (recording/conditions.py)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,8 @@ import parselmouth
 import pytest
 from parselmouth.praat import call
 
-from speech2face.corpus.voice import (
-    FEMALE_VARIANTS,
-    MALE_VARIANTS,
-    ROUGH_VARIANT,
-    load_sentences,
-    synthesize_clip,
-    voice_settings,
-)
+from speech2face.corpus.espeak import FEMALE_VARIANTS, MALE_VARIANTS, ROUGH_VARIANT
+from speech2face.corpus.voice import load_sentences, synthesize_clip, voice_settings
 from tests.conftest import population
 
 SR = 16000

@@ -58,11 +58,26 @@ def _gaps() -> pd.DataFrame:
     )
 
 
-def _report(corpus: dict, groups: pd.DataFrame | None = None, **columns) -> str:
+def _conditions(values: dict[str, float]) -> pd.DataFrame:
+    """The voice and shuffled rows of _groups() under each condition, the voice's values set
+    to `values[condition]` (chance stays at 0.5 [0.4, 0.6])."""
+    base = _groups()
+    base = base[base.system.isin(["voice", "shuffled"])]
+    frames = []
+    for condition, value in values.items():
+        voice = base.system == "voice"
+        frame = base.assign(condition=condition)
+        frame.loc[voice, ["value", "ci_low", "ci_high"]] = [value, value - 0.05, value + 0.05]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _report(corpus: dict, groups: pd.DataFrame | None = None, conditions=None, **columns) -> str:
     clips = pd.DataFrame({"speaker_id": ["s1", "s1", "s2", "s2", "s3", "s3"], **columns})
     groups = _groups() if groups is None else groups
+    conditions = _conditions({"in_distribution": 0.5}) if conditions is None else conditions
     evaluation = Evaluation(
-        groups, _gaps(), clips, {}, {}, {}, {}, [], {"gender_accuracy": 0.9}, corpus
+        groups, _gaps(), clips, conditions, {}, {}, {}, {}, [], {"gender_accuracy": 0.9}, corpus
     )
     return render(evaluation, resamples=200, shuffles=5, confidence=0.95)
 
@@ -182,3 +197,22 @@ def test_only_the_per_group_metrics_measured_have_a_table():
     groups = _groups()
     text = _report(SYNTHETIC, groups[groups.metric != "ethnicity_agreement"])
     assert "### ethnicity_agreement" not in text and "### gender_agreement" in text
+
+
+def test_the_report_sets_each_condition_beside_the_clean_test():
+    corpus = {**SYNTHETIC, "held_out_engine": "flite", "held_out_voices": ["awb", "rms"]}
+    conditions = _conditions({"in_distribution": 0.8, "out_of_engine": 0.7, "snr_10": 0.76})
+    text = _report(corpus, conditions=conditions)
+    assert "| held-out engine: flite (awb, rms) | 5 | 0.700 [0.650, 0.750] | 0.500 |" in text
+    assert _line(text, "- Held-out engine, female speakers:") == (
+        "- Held-out engine, female speakers: gender agreement 0.700 [0.650, 0.750] vs 0.800 in "
+        "distribution (difference -0.100)."
+    )
+    assert "recall@5 0.700 [0.650, 0.750], beyond the shuffled control's" in text
+    assert _line(text, "- noise at 10 dB SNR:") == (
+        "- noise at 10 dB SNR: keeps recall_at_5 95%, gender_agreement 95% of the clean values."
+    )
+    alone = _report(SYNTHETIC, conditions=_conditions({"in_distribution": 0.8}))
+    assert (
+        "- No held-out engine: the corpus has no clips of an engine kept out of training." in alone
+    )

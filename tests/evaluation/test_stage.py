@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import yaml
 
 from tests.conftest import run_evaluate
 
@@ -14,8 +15,32 @@ def test_summary_metrics_carry_intervals_chance_and_gaps(evaluated):
         assert 0.0 <= summary[f"{metric}_chance"] <= 1.0
     gap = "gender_agreement_gap_gender"
     assert summary[f"{gap}_low"] <= summary[gap] <= summary[f"{gap}_high"]
-    assert len(summary) <= 30  # a summary: `dvc exp show` stays readable
-    assert not any(isinstance(v, dict) for v in summary.values())
+    headline = {k: v for k, v in summary.items() if k != "conditions"}
+    assert len(headline) <= 30  # a summary: `dvc exp show` stays readable
+    assert not any(isinstance(v, dict) for v in headline.values())
+
+
+def test_every_condition_is_measured_beside_the_clean_test(evaluated, trained):
+    conditions = json.loads((evaluated / "metrics.json").read_text())["conditions"]
+    params = yaml.safe_load((trained[0] / "params.yaml").read_text())["evaluate"]
+    assert list(conditions) == ["in_distribution", "out_of_engine", *params["conditions"]]
+    summary = json.loads((evaluated / "metrics.json").read_text())
+    clean = conditions["in_distribution"]
+    assert clean["recall_at_5"] == summary["recall_at_5"] and clean["recall_at_5_of_clean"] == 1
+    for entry in conditions.values():
+        for metric in ("recall_at_5", "gender_agreement", "gender_agreement_female"):
+            assert entry[f"{metric}_low"] <= entry[metric] <= entry[f"{metric}_high"]
+        assert entry["speakers"] == summary["test_speakers"]  # every test speaker, each time
+    by_group = json.loads((evaluated / "metrics_by_group.json").read_text())["conditions"]
+    assert by_group["out_of_engine"]["gender"]["male"]["clips"] > 0
+    curve = pd.read_csv(evaluated / "plots" / "snr_curve.csv")
+    assert list(curve.snr_db) == sorted(
+        (float(c[4:]) for c in params["conditions"] if c.startswith("snr_")), reverse=True
+    )
+    assert (evaluated / "figures" / "conditions.png").stat().st_size > 1000
+    report = (evaluated / "evaluation.md").read_text()
+    assert "## Beyond the training voices: a held-out engine and degraded recordings" in report
+    assert "- Held-out engine, female speakers: gender agreement" in report
 
 
 def test_evaluate_writes_metrics_groups_plots_and_report(evaluated):
@@ -58,6 +83,9 @@ def test_evaluation_is_logged_on_the_pipeline_run(evaluated, store):
         "test/clips/gender/male",
         "control/shuffled/recall_at_5/overall",
         "test/recall_at_5/gender/gap",
+        "condition/out_of_engine/gender_agreement/gender/female/ci_low",
+        "condition/snr_10/recall_at_5/overall",
+        "condition/telephone/shuffled/recall_at_5/overall",
     ):
         assert key in metrics, key
     files = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
@@ -71,6 +99,6 @@ def test_same_params_same_evaluation(evaluated, trained, tiny_raw):
     assert result.exit_code == 0, result.output
     for name in ("metrics.json", "metrics_by_group.json", "groups.csv", "evaluation.md"):
         assert (again / name).read_text() == (evaluated / name).read_text(), name
-    for name in ("groups.png", "confusion.png"):
+    for name in ("groups.png", "confusion.png", "conditions.png"):
         figure = ("figures", name)
         assert again.joinpath(*figure).read_bytes() == evaluated.joinpath(*figure).read_bytes()

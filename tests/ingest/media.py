@@ -19,12 +19,12 @@ from parselmouth.praat import call
 from PIL import Image, ImageFilter
 from scipy.signal import resample_poly
 
-from speech2face.corpus.voice import (
+from speech2face.corpus.espeak import (
     FEMALE_VARIANTS,
     MALE_VARIANTS,
     _isolated,  # espeak-ng keeps global state: synthesise in a forked child, as the corpus does
-    load_sentences,
 )
+from speech2face.corpus.voice import load_sentences
 from speech2face.ingest import faces as ingest_faces
 from speech2face.ingest.speech import speech_probabilities
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ FACE_LATENTS = (
 )
 VOICE_LATENTS = ("pitch", "pitch_range", "rate", "roughness", "variant")
 
+ENGINE_STREAM = 1  # the random stream engines are drawn from, beside the population's
 # English varieties of Praat's espeak-ng synthesiser.
 ACCENTS = (
     "English (America)",
@@ -97,6 +98,8 @@ class Speaker:
     face: dict[str, float]  # SHARED_LATENTS + FACE_LATENTS, standard normal
     voice: dict[str, float]  # SHARED_LATENTS (noisy copies) + VOICE_LATENTS, standard normal
     seed: int  # entropy for everything drawn per clip
+    engine: str = "praat"  # the speech engine that speaks for them (corpus/engines.py)
+    engine_voice: str = ""  # its recorded voice they speak with; "" for praat's own choice
 
     @property
     def age_group(self) -> str:
@@ -118,26 +121,32 @@ def _draw_age(rng: np.random.Generator) -> int:
     return int(round(low + (high - low) * rng.beta(1.6, 2.4)))
 
 
-def assign_splits(strata: list[tuple], fractions: dict[str, float], rng) -> list[str]:
-    """Speaker-disjoint splits, balanced on every stratifying attribute at once.
+def assign_balanced(strata: list[tuple], shares: dict[str, float], rng) -> list[str]:
+    """A label of `shares` for each item, balanced on every stratifying attribute at once.
 
-    Speakers come in random order; each joins the split furthest below its target share,
-    summed over everyone and over the speakers sharing each of its attribute values. Every
-    gender, group and age group thus gets close to the requested fractions, even when small.
+    Items come in random order; each takes the label furthest below its target share, summed
+    over everyone and over the items sharing each of its attribute values. Every value of every
+    attribute thus gets close to the requested shares, even when small.
     """
-    if set(fractions) != set(SPLITS) or not np.isclose(sum(fractions.values()), 1.0):
-        raise ValueError(f"split fractions must give {SPLITS} and sum to 1, got {fractions}")
-    targets = np.array([fractions[s] for s in SPLITS])
-    counts: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(len(SPLITS)))
-    splits = [""] * len(strata)
+    labels = list(shares)
+    targets = np.array([shares[label] for label in labels])
+    counts: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(len(labels)))
+    chosen = [""] * len(strata)
     for i in rng.permutation(len(strata)):
         keys = [("all",), *enumerate(strata[i])]
         deficit = sum(targets * (counts[key].sum() + 1) - counts[key] for key in keys)
-        choice = int(np.argmax(deficit + 1e-9 * rng.random(len(SPLITS))))  # random tie-break
+        choice = int(np.argmax(deficit + 1e-9 * rng.random(len(labels))))  # random tie-break
         for key in keys:
             counts[key][choice] += 1
-        splits[i] = SPLITS[choice]
-    return splits
+        chosen[i] = labels[choice]
+    return chosen
+
+
+def assign_splits(strata: list[tuple], fractions: dict[str, float], rng) -> list[str]:
+    """Speaker-disjoint splits, balanced on every stratifying attribute (`assign_balanced`)."""
+    if set(fractions) != set(SPLITS) or not np.isclose(sum(fractions.values()), 1.0):
+        raise ValueError(f"split fractions must give {SPLITS} and sum to 1, got {fractions}")
+    return assign_balanced(strata, {s: fractions[s] for s in SPLITS}, rng)
 
 
 def _named(names: tuple[str, ...], *parts: np.ndarray) -> dict[str, float]:
@@ -206,8 +215,30 @@ def speakers_table(speakers: list[Speaker]) -> pd.DataFrame:
             "age_group": s.age_group,
             "ethnicity": s.ethnicity,
             "accent": s.accent,
+            "engine": s.engine,
+            "engine_voice": s.engine_voice,
         }
         row.update({f"face_{k}": v for k, v in s.face.items()})
         row.update({f"voice_{k}": v for k, v in s.voice.items()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def with_engine(speaker: Speaker, engine: str, voices: tuple[str, ...]) -> Speaker:
+    """`speaker` speaking through `engine`, with the voice of `voices` their `variant` latent
+    picks (none for praat, which picks an espeak variant by gender and age)."""
+    if not voices:
+        return replace(speaker, engine=engine, engine_voice="")
+    pick = min(int(uniform(speaker.voice["variant"]) * len(voices)), len(voices) - 1)
+    return replace(speaker, engine=engine, engine_voice=voices[pick])
+
+
+def assign_engines(
+    speakers: list[Speaker], shares: dict[str, float], voices: dict[str, tuple[str, ...]], seed: int
+) -> list[Speaker]:
+    """Each speaker's engine, drawn with `shares` and balanced over split, gender, group and
+    age group, from a stream of its own: the population is the same whatever the shares."""
+    rng = np.random.default_rng([seed, ENGINE_STREAM])
+    strata = [(s.split, s.gender, s.ethnicity, s.age_group) for s in speakers]
+    chosen = assign_balanced(strata, shares, rng)
+    return [with_engine(s, e, voices[e]) for s, e in zip(speakers, chosen)]

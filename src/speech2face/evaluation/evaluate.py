@@ -7,6 +7,7 @@ attribute classifier's reading of those faces against its reading of the true fa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import torch
 
 from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
-from speech2face.evaluation.controls import oracle_embeddings, shuffled_pairings
+from speech2face.evaluation.conditions import condition_groups, measure
+from speech2face.evaluation.controls import oracle_embeddings
 from speech2face.evaluation.groups import group_table
 from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, UNKNOWN, read_corpus_card
 from speech2face.params import EvaluateParams
@@ -35,6 +37,7 @@ class Evaluation:
     groups: pd.DataFrame  # system, attribute, group, metric, value, ci_low, ci_high, ...
     gaps: pd.DataFrame  # system, attribute, metric, gap, ci_low, ci_high, worst, best
     clips: pd.DataFrame  # the test clips (array order)
+    conditions: pd.DataFrame  # condition, system, attribute, group, metric, value, ci_low, ...
     true_reading: dict[str, np.ndarray]  # the classifier on the true faces
     readings: dict[str, dict[str, np.ndarray]]  # system -> the classifier on its decoded faces
     classes: dict[str, list[str]]  # the attributes read and compared (some test clip labelled)
@@ -111,10 +114,6 @@ def _mark_beyond_shuffled(groups: pd.DataFrame) -> pd.DataFrame:
     return groups
 
 
-def _mean_table(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    return sum(tables[1:], tables[0]) / len(tables)
-
-
 def _grid(readers: Readers, faces, voice, truth, clips, params) -> tuple[dict, list[str]]:
     """The first clip of `grid_speakers` random test speakers: true face, the face decoded from
     the true embedding, and the face decoded from the voice."""
@@ -151,7 +150,8 @@ def evaluate(
     true_reading = readers.read(arrays["face"])
     truth = Truth(target, clips.speaker_id.to_numpy(), true_reading)
 
-    predictions = {"voice": readers.voice(arrays["waveform"]).astype(np.float64), "ceiling": target}
+    clean = measure(readers, arrays["waveform"], truth, params)
+    predictions = {"voice": clean.predicted, "ceiling": target}
     if (raw / SPEAKERS_NAME).exists():
         train_clips = load_split(features, "train")[1]
         oracle = oracle_embeddings(
@@ -163,19 +163,17 @@ def evaluate(
         )
         if oracle is not None:
             predictions["oracle"] = oracle
-    readings = {s: readers.read(readers.decode(p)) for s, p in predictions.items()}
+    readings = {"voice": clean.reading}
+    readings |= {s: readers.read(readers.decode(p)) for s, p in predictions.items() if s != "voice"}
     ks = params.recall_ks
     tables = {s: clip_metrics(predictions[s], readings[s], truth, ks) for s in predictions}
-    voice, voice_reading = predictions["voice"], readings["voice"]
-    pairings = shuffled_pairings(truth.speakers, params.shuffles, params.seed)
-    tables["shuffled"] = _mean_table(
-        [
-            clip_metrics(voice[p], {k: v[p] for k, v in voice_reading.items()}, truth, ks)
-            for p in pairings
-        ]
-    )
+    tables["shuffled"] = clean.tables["shuffled"]
     groups, gaps = _summarise(tables, clips, params)
-    grid, titles = _grid(readers, arrays["face"], voice, target, clips, params)
+    grid, titles = _grid(readers, arrays["face"], clean.predicted, target, clips, params)
+    rate = json.loads((features / "meta.json").read_text())["sample_rate"]
+    conditions = condition_groups(
+        readers, clean, arrays["waveform"], truth, clips, rate, (features, embeddings_dir), params
+    )
     accuracy = {
         f"{name}_accuracy": _accuracy(true_reading[name], clips[name].astype(str))
         for name in readers.classes
@@ -184,6 +182,7 @@ def evaluate(
         groups,
         gaps,
         clips,
+        conditions,
         true_reading,
         readings,
         readers.classes,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from speech2face.evaluation import plots
+from speech2face.evaluation import condition_outputs, plots
 from speech2face.evaluation.evaluate import Evaluation
 from speech2face.evaluation.groups import unknown_counts
 from speech2face.files import atomic_path, write_json, write_text
@@ -70,6 +70,7 @@ def summary_document(evaluation: Evaluation) -> dict:
         summary[f"{name}_high"] = _number(row.ci_high)
     first = overall.loc[("voice", HEADLINE[0])]
     summary["test_speakers"], summary["test_clips"] = int(first.speakers), int(first.clips)
+    summary["conditions"] = condition_outputs.summary(evaluation.conditions)
     return summary
 
 
@@ -91,6 +92,10 @@ def metrics_document(evaluation: Evaluation) -> dict:
         system: _nested(rows) for system, rows in groups[groups.system != "voice"].groupby("system")
     }
     document["classifier_on_true_faces"] = evaluation.classifier_accuracy
+    conditions = evaluation.conditions[evaluation.conditions.system == "voice"]
+    document["conditions"] = {
+        condition: _nested(rows) for condition, rows in conditions.groupby("condition", sort=False)
+    }
     return document
 
 
@@ -117,6 +122,7 @@ def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
         flat[_key("test", row.metric, row.attribute, "gap")] = row.gap
     for name, value in evaluation.classifier_accuracy.items():
         flat[_key("test", "classifier_on_true_faces", name)] = value
+    flat |= condition_outputs.flat(evaluation.conditions, _key)
     return {k: float(v) for k, v in flat.items() if np.isfinite(v)}
 
 
@@ -132,6 +138,7 @@ def figures(evaluation: Evaluation) -> dict[str, Figure]:
         "confusion.png": plots.confusion_figure(evaluation.true_reading, voice, evaluation.classes),
         "groups.png": plots.group_bars_figure(evaluation.groups, list(BAR_METRICS)),
         "faces.png": plots.face_grid_figure(evaluation.grid, evaluation.grid_titles),
+        "conditions.png": condition_outputs.figure(evaluation.conditions),
     }
     if measures:
         made["craniofacial.png"] = plots.craniofacial_figure(measures)
@@ -156,6 +163,9 @@ def _plot_tables(evaluation: Evaluation) -> dict[str, pd.DataFrame]:
         index="group", columns="metric", values="value", sort=False
     )
     tables["by_group.csv"] = by_group.reset_index()
+    curve = condition_outputs.snr_curve(evaluation.conditions)
+    if not curve.empty:
+        tables["snr_curve.csv"] = curve
     return tables
 
 

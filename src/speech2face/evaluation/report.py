@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from speech2face.evaluation import condition_outputs
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER
 from speech2face.evaluation.evaluate import Evaluation
 from speech2face.evaluation.groups import unknown_counts
@@ -308,6 +309,7 @@ def render(evaluation: Evaluation, resamples: int, shuffles: int, confidence: fl
         "the face from voice",
         "![confusion matrices](figures/confusion.png)",
         *_craniofacial(groups),
+        *condition_outputs.report_section(evaluation.conditions, evaluation.corpus),
         "## Faces: true face | decoded from the true embedding | decoded from voice",
         "![test speakers](figures/faces.png)",
     ]

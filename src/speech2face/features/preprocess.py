@@ -19,7 +19,7 @@ from PIL import Image
 from speech2face.audio import fit_length, load_mono, to_int16
 from speech2face.errors import InputError
 from speech2face.files import atomic_path, write_json
-from speech2face.manifest import COLUMNS, MANIFEST_NAME, SPLITS, read_manifest, typed
+from speech2face.manifest import COLUMNS, MANIFEST_NAME, read_manifest, splits_of, typed
 from speech2face.parallel import parallel_map
 from speech2face.params import PreprocessParams
 
@@ -101,7 +101,8 @@ def preprocess(raw_dir: Path, out_dir: Path, params: PreprocessParams, workers: 
     manifest = typed(read_manifest(raw_dir / MANIFEST_NAME))
     keep = list(COLUMNS) + [c for c in manifest.columns if c not in COLUMNS]
     with atomic_path(out_dir, directory=True) as staging:
-        for split in SPLITS:
+        splits = splits_of(manifest)
+        for split in splits:
             rows = manifest.loc[manifest.split == split, keep].reset_index(drop=True)
             write_split(rows, raw_dir, staging / split, params, workers)
         meta = {
@@ -109,7 +110,7 @@ def preprocess(raw_dir: Path, out_dir: Path, params: PreprocessParams, workers: 
             "seconds": params.audio.seconds,
             "samples": int(round(params.audio.seconds * params.audio.sample_rate)),
             "image_size": params.image_size,
-            "clips": {s: int((manifest.split == s).sum()) for s in SPLITS},
+            "clips": {s: int((manifest.split == s).sum()) for s in splits},
         }
         write_json(staging / META_NAME, meta)
     return meta

@@ -12,7 +12,7 @@ from speech2face.audio import INT16_SCALE
 from speech2face.errors import InputError
 from speech2face.features.preprocess import CLIPPING_LEVEL, META_NAME
 from speech2face.gates.runner import Table
-from speech2face.manifest import MANIFEST_NAME, SPLITS, read_manifest
+from speech2face.manifest import MANIFEST_NAME, read_manifest, splits_of
 from speech2face.params import ValidateFeaturesParams
 
 ARRAY_DTYPES = {"waveforms": "int16", "faces": "uint8"}
@@ -49,7 +49,7 @@ def arrays_table(features_dir: Path, manifest: pd.DataFrame, meta: dict) -> tupl
     import great_expectations as gx
 
     rows, arrays = [], {}
-    for split in SPLITS:
+    for split in splits_of(manifest):
         expected = int((manifest["split"] == split).sum())
         for name, dtype in ARRAY_DTYPES.items():
             array, error = _load(features_dir / split / f"{name}.npy")
@@ -112,7 +112,7 @@ def clips_table(features_dir: Path, arrays: dict, params: ValidateFeaturesParams
     import great_expectations as gx
 
     frames = []
-    for split in SPLITS:
+    for split in dict.fromkeys(split for split, _ in arrays):  # the splits arrays_table read
         path = features_dir / split / "clips.csv"
         try:
             clips = pd.read_csv(path)

@@ -17,6 +17,7 @@ from speech2face.manifest import (
     COLUMNS,
     GENDERS,
     MANIFEST_NAME,
+    OUT_OF_ENGINE,
     SPLITS,
     UNKNOWN,
     age_group,
@@ -115,7 +116,10 @@ def clips_table(manifest: pd.DataFrame, root: Path, params: ValidateRawParams, w
     if has("speaker_id"):
         for column in ("split", "gender", "ethnicity"):
             if has(column):
-                frame[f"speaker_{column}_count"] = frame.groupby("speaker_id")[column].transform(
+                values = frame[column]
+                if column == "split":  # the held-out engine's clips are test speakers' too
+                    values = values.replace(OUT_OF_ENGINE, "test")
+                frame[f"speaker_{column}_count"] = values.groupby(frame["speaker_id"]).transform(
                     "nunique"
                 )
     return Table("clips", frame, clip_expectations(frame, params), ROW_COLUMNS)
@@ -133,7 +137,11 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
         for c in COLUMNS
         if c in frame
     ]
-    allowed = {"split": SPLITS, "gender": GENDERS, "age_group": age_group_labels()}
+    allowed = {
+        "split": (*SPLITS, OUT_OF_ENGINE),
+        "gender": GENDERS,
+        "age_group": age_group_labels(),
+    }
     if params.ethnicities:  # none listed: any label is allowed
         allowed["ethnicity"] = (*params.ethnicities, UNKNOWN)
     wanted = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -9,6 +10,11 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+
+def feature_splits(features_dir: Path) -> list[str]:
+    """The splits `preprocess` wrote, as its meta.json counts them."""
+    return list(json.loads((features_dir / "meta.json").read_text())["clips"])
 
 
 def load_split(features_dir: Path, split: str) -> tuple[dict[str, np.ndarray], pd.DataFrame]:

@@ -13,12 +13,11 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from speech2face.files import atomic_path
-from speech2face.manifest import SPLITS
 from speech2face.params import FaceEncoderParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import EMBEDDINGS, LOGITS, face_images, finish, fit_best
-from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.data import ArrayDataModule, ArrayDataset, feature_splits, load_split
 
 
 class FaceEncoderModule(pl.LightningModule):
@@ -100,7 +99,7 @@ def train_face_encoder(
         net = module.net.cpu().eval()
         encode = lambda faces: net(face_images(faces, params.image_size))  # noqa: E731
         with atomic_path(embeddings_dir, directory=True) as staging:
-            for split in SPLITS:
+            for split in feature_splits(features):
                 split_arrays, _ = load_split(features, split)
                 embedding, logits = networks.batched(encode, split_arrays["face"])
                 (staging / split).mkdir()
