@@ -13,6 +13,7 @@ import soundfile
 from PIL import Image
 
 from speech2face.paths import ROOT_VARIABLE as PROJECT
+from tests.audio_files import encode, telephone, write_wav
 from tests.conftest import run_cli
 
 
@@ -43,21 +44,51 @@ def test_stereo_flac_at_another_rate_gives_a_face_and_attributes(models, tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("name", "write"),
     [
-        (lambda p: None, "no such audio file"),
-        (lambda p: p.write_bytes(b"not audio at all" * 10), "cannot read audio"),
-        (lambda p: soundfile.write(p, np.zeros(0, np.float32), 16000), "empty"),
-        (lambda p: soundfile.write(p, np.zeros(16000, np.float32), 16000), "silent"),
+        ("voice.opus", lambda p: encode(p, vowel(1.5, 48000)[None], 48000, "libopus")),
+        ("telephone.wav", lambda p: write_wav(p, telephone(vowel(1.5, 8000), 8000), 8000, "ULAW")),
     ],
 )
-def test_bad_audio_is_a_clear_error_and_writes_nothing(models, tmp_path, make, message):
-    audio = tmp_path / "voice.wav"
+def test_opus_and_8_khz_telephone_audio_give_a_face(models, tmp_path, name, write):
+    audio = write(tmp_path / name)
+    out = tmp_path / "face.png"
+    result = run_cli("predict", audio, "-o", out, "--models", models)
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert image.mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("voice.wav", lambda p: None, "no such audio file"),
+        ("voice.wav", lambda p: p.write_bytes(b"not audio at all" * 10), "cannot read audio"),
+        ("voice.wav", lambda p: soundfile.write(p, np.zeros(0, np.float32), 16000), "empty"),
+        ("voice.wav", lambda p: soundfile.write(p, np.zeros(16000, np.float32), 16000), "silent"),
+        (
+            "voice.mp3",
+            lambda p: p.write_bytes(np.random.default_rng(0).bytes(4096)),
+            "cannot read audio",
+        ),
+        (
+            "video.mp4",
+            lambda p: encode(p, None, 16000, "aac", video_seconds=1.0),
+            "no audio stream",
+        ),
+    ],
+)
+def test_bad_audio_is_a_clear_error_and_writes_nothing(
+    models, tmp_path, capfd, name, make, message
+):
+    audio = tmp_path / name
     make(audio)
     out = tmp_path / "face.png"
+    capfd.readouterr()
     result = run_cli("predict", audio, "-o", out, "--models", models)
     assert result.exit_code == 2
     assert message in result.output and str(audio) in result.output
+    assert result.output.count("\n") == 1 and capfd.readouterr() == ("", "")
     assert "Traceback" not in result.output and not out.exists()
 
 

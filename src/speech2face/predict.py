@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from speech2face.audio import fit_length
+from speech2face.audio import fit_length, load_mono
 from speech2face.errors import InputError
 from speech2face.files import atomic_path
 from speech2face.paths import ROOT_VARIABLE
@@ -29,21 +29,13 @@ class Prediction:
 
 
 def read_voice(path: Path, sample_rate: int, seconds: float) -> np.ndarray:
-    """Any file librosa reads, mixed to mono at `sample_rate`, repeated or cropped to length."""
-    import librosa
-
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such audio file")
-    try:
-        samples, _ = librosa.load(path, sr=sample_rate, mono=True)
-    except Exception as error:  # audio back ends raise many types for unreadable files
-        raise InputError(f"{path}: cannot read audio: {error}") from error
-    if samples.size == 0:
-        raise InputError(f"{path}: the audio is empty")
+    """The recording (any format audio.load_mono reads) as mono at `sample_rate`, repeated or
+    cropped to `seconds`."""
+    samples = load_mono(path, sample_rate)
     rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
     if rms < SILENCE_RMS:
         raise InputError(f"{path}: the audio is silent (RMS {rms:.1e} < {SILENCE_RMS:.0e})")
-    return fit_length(samples.astype(np.float32), int(round(seconds * sample_rate)))
+    return fit_length(samples, int(round(seconds * sample_rate)))
 
 
 def run_models(run_id: str, folder: Path) -> Path:

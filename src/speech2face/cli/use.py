@@ -16,7 +16,10 @@ from speech2face.cli.app import ModelsDir, app, console, user_errors
 def predict_command(
     audio: Annotated[
         Path,
-        typer.Argument(metavar="AUDIO", help="A voice recording (any format librosa reads)."),
+        typer.Argument(
+            metavar="AUDIO",
+            help="A voice recording: WAV, FLAC, Ogg, MP3, Opus, AAC/M4A, or a video's sound.",
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", metavar="PNG", help="The face picture to write.")

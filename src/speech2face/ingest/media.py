@@ -1,4 +1,5 @@
-"""Decoding with PyAV (its wheel bundles FFmpeg): 16 kHz mono audio and RGB frames at times.
+"""Decoding with PyAV (its wheel bundles FFmpeg): 16 kHz mono audio (by speech2face.audio's
+decoder, the one every audio input goes through) and RGB frames at times.
 
 Every failure becomes a `MediaError` with a reject reason, never a crash: corrupt, empty and
 truncated files fail at open or in the middle of decoding, and both are caught here.
@@ -6,10 +7,14 @@ truncated files fail at open or in the middle of decoding, and both are caught h
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from speech2face import audio
 
 SAMPLE_RATE = 16000
 
@@ -29,13 +34,18 @@ class Streams:
     has_video: bool
 
 
-def _open(path: Path):
-    import av
-
+@contextmanager
+def _media_errors() -> Iterator[None]:
+    """audio.AudioError raised inside as a MediaError with the same reason and detail."""
     try:
-        return av.open(str(path))
-    except (av.FFmpegError, OSError, ValueError) as error:
-        raise MediaError("decode_error", f"cannot open: {error}") from error
+        yield
+    except audio.AudioError as error:
+        raise MediaError(error.reason, error.detail) from error
+
+
+def _open(path: Path):
+    with _media_errors():
+        return audio.open_media(path)
 
 
 def streams(path: Path) -> Streams:
@@ -46,31 +56,8 @@ def streams(path: Path) -> Streams:
 
 def read_audio(path: Path, span: tuple[float, float] | None = None) -> np.ndarray:
     """The file's first audio stream (or `span` of it, in seconds) as 16 kHz mono float32."""
-    import av
-
-    start, end = span or (0.0, float("inf"))
-    with _open(path) as container:
-        if not container.streams.audio:
-            raise MediaError("no_audio", "the file has no audio stream")
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        chunks, first_time = [], None
-        try:
-            if start > 0:
-                container.seek(int(start * av.time_base), backward=True)
-            for frame in container.decode(stream):
-                if first_time is None:
-                    first_time = frame.time if frame.time is not None else 0.0
-                if frame.time is not None and frame.time > end:
-                    break
-                chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-            chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-        except (av.FFmpegError, ValueError) as error:
-            raise MediaError("decode_error", f"audio decoding failed: {error}") from error
-    audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    skip = max(0, round((start - (first_time or 0.0)) * SAMPLE_RATE))
-    stop = None if end == float("inf") else skip + round((end - start) * SAMPLE_RATE)
-    return audio[skip:stop]
+    with _media_errors():
+        return audio.decode(path, SAMPLE_RATE, span)
 
 
 def _rgb(frame) -> np.ndarray:
