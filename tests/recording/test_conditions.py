@@ -104,9 +104,10 @@ def test_seeded_deterministic_and_independent_of_chunks(monkeypatch):
         once = degrade(clips, SAMPLE_RATE, name, seed=7)
         np.testing.assert_array_equal(once, degrade(clips, SAMPLE_RATE, name, seed=7))
         assert not np.allclose(once, degrade(clips, SAMPLE_RATE, name, seed=8))
-        np.testing.assert_array_equal(once[:2], degrade(clips[:2], SAMPLE_RATE, name, seed=7))
+        same = {"rtol": 0, "atol": 1e-6}  # batched FFTs round the last bit differently
+        np.testing.assert_allclose(once[:2], degrade(clips[:2], SAMPLE_RATE, name, seed=7), **same)
         monkeypatch.setattr(conditions, "CHUNK", 2)
-        np.testing.assert_array_equal(once, degrade(clips, SAMPLE_RATE, name, seed=7))
+        np.testing.assert_allclose(once, degrade(clips, SAMPLE_RATE, name, seed=7), **same)
         monkeypatch.undo()
 
 

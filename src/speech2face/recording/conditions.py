@@ -12,8 +12,9 @@
 - `gain_<dB>`: a level change.
 
 Clip i's noise and room depend only on (seed, i), so a subset or a chunked run gives the
-same clips. The output has the input's shape, float32, at the input's level; a clip that
-would exceed full scale (|x| > 1) is scaled down to a peak of 1, never clipped.
+same clips (to float32 rounding: batched FFTs may round the last bit differently). The
+output has the input's shape, float32, at the input's level; a clip that would exceed full
+scale (|x| > 1) is scaled down to a peak of 1, never clipped.
 """
 
 from __future__ import annotations
