@@ -9,7 +9,7 @@ DASHBOARD_PORT ?= 8080
 STUDY_STORAGE ?=
 
 # `make experiments`: `dvc exp show` of the changed params and headline metrics only.
-EXP_SHOW_DROP := Created|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs).*
+EXP_SHOW_DROP := Created|conditions\..*|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs).*
 
 # Debian (main) packages of the corpus's speech engines (corpus/engines.py PACKAGES), installed
 # with apt when missing: `make system-packages`, run by repro and test.

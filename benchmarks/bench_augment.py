@@ -28,6 +28,7 @@ import torch
 
 from speech2face.audio import INT16_SCALE
 from speech2face.params import (
+    AugmentParams,
     FaceDecoderParams,
     FaceEncoderParams,
     VoiceEncoderParams,
@@ -37,7 +38,6 @@ from speech2face.paths import PARAMS
 from speech2face.recording.augment import RecordingAugmentation
 from speech2face.recording.codec import codec_round_trip
 from speech2face.recording.conditions import CONDITIONS, degrade
-from speech2face.recording.params import AugmentParams
 from speech2face.recording.rooms import rir_bank
 from speech2face.training import networks
 from speech2face.training.train_voice_encoder import VoiceEncoderModule

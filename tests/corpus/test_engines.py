@@ -124,3 +124,36 @@ def test_the_makefile_installs_every_engine_s_packages():
     makefile = (Path(__file__).parents[2] / "Makefile").read_text()
     listed = set(re.search(r"^SYSTEM_PACKAGES := (.+)$", makefile, re.M).group(1).split())
     assert {p for packages in engines.PACKAGES.values() for p in packages} <= listed
+
+
+def test_a_speaker_sounds_alike_through_every_engine():
+    """The same speakers' formants and tempo through each engine, re what they were set to,
+    averaged over women and men: within a few percent of Praat's espeak."""
+    sentences = load_sentences()
+    people = population(200, 7)
+    chosen = [s for s in people if s.gender == "female"][:10]
+    chosen += [s for s in people if s.gender == "male"][:10]
+    realised = {}
+    for engine in engines.ENGINES:
+        formants, tempo = [], []
+        for i, speaker in enumerate(chosen):
+            voiced = with_engine(speaker, engine, engines.voices(engine))
+            settings = voice_settings(voiced)
+            text = sentences[i]
+            speech = engines.speak(
+                settings,
+                text,
+                settings.f0_median_hz,
+                settings.rate_wpm,
+                16000,
+                (30000, 90000),
+                voiced.clip_rng(0),
+            )
+            formants.append(
+                _formants(speech.astype(np.float64), 16000) / settings.formant_shift_ratio
+            )
+            tempo.append(len(speech) / 16000 / (len(text.split()) * 60 / settings.rate_wpm))
+        realised[engine] = (np.mean(formants), np.mean(tempo))
+    for engine in ("festival", "flite"):
+        assert realised[engine][0] == pytest.approx(realised["praat"][0], rel=0.03), realised
+        assert realised[engine][1] == pytest.approx(realised["praat"][1], rel=0.05), realised

@@ -202,7 +202,18 @@ def test_only_the_per_group_metrics_measured_have_a_table():
 def test_the_report_sets_each_condition_beside_the_clean_test():
     corpus = {**SYNTHETIC, "held_out_engine": "flite", "held_out_voices": ["awb", "rms"]}
     conditions = _conditions({"in_distribution": 0.8, "out_of_engine": 0.7, "snr_10": 0.76})
+    clean = conditions[(conditions.condition == "in_distribution") & (conditions.group == "all")]
+    engines = [
+        clean.assign(attribute="engine", group=e, speakers=n)
+        for e, n in (("praat", 3), ("festival", 2))
+    ]
+    conditions = pd.concat([conditions, *engines], ignore_index=True)
     text = _report(corpus, conditions=conditions)
+    assert _line(text, "- In distribution, by the engine") == (
+        "- In distribution, by the engine that speaks for the speaker: praat (3 speakers) "
+        "recall@5 0.800 [0.750, 0.850], gender agreement 0.800 [0.750, 0.850]; festival (2 "
+        "speakers) recall@5 0.800 [0.750, 0.850], gender agreement 0.800 [0.750, 0.850]."
+    )
     assert "| held-out engine: flite (awb, rms) | 5 | 0.700 [0.650, 0.750] | 0.500 |" in text
     assert _line(text, "- Held-out engine, female speakers:") == (
         "- Held-out engine, female speakers: gender agreement 0.700 [0.650, 0.750] vs 0.800 in "

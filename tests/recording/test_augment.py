@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from speech2face.features.preprocess import f0_median
+from speech2face.params import AugmentParams
 from speech2face.recording.augment import RecordingAugmentation
 from speech2face.recording.codec import CodecTransform
-from speech2face.recording.params import AugmentParams
 from tests.recording.signals import F0, SAMPLE_RATE, harmonic, white
 
 CONDITIONS = ("gain", "noise", "reverb", "telephone", "codec")

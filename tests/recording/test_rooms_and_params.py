@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
-from speech2face.params import ParamsError
-from speech2face.recording.params import AugmentParams, augment_params
+from speech2face.params import AugmentParams, ParamsError, load_section
 from speech2face.recording.rooms import LEAD, SECONDS, rir_bank
 from tests.recording.signals import SAMPLE_RATE
 
@@ -30,12 +30,19 @@ def test_longer_rt60_rings_longer():
     assert tail_share(0.7) > 2 * tail_share(0.25)
 
 
-def test_params_from_a_yaml_mapping():
+def augment_params(section: dict, folder) -> AugmentParams:
+    """`section` written as params.yaml's train_voice_encoder.augment, read back."""
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump({"train_voice_encoder": {"augment": section}}))
+    return load_section(AugmentParams, "train_voice_encoder.augment", path)
+
+
+def test_params_from_a_yaml_mapping(tmp_path):
     section = {
         name: list(value) if isinstance(value, tuple) else value
         for name, value in AugmentParams().__dict__.items()
     }
-    assert augment_params(section) == AugmentParams()
+    assert augment_params(section, tmp_path) == AugmentParams()
     assert 0.2 < AugmentParams().clean_share < 0.3
 
 
@@ -49,7 +56,10 @@ def test_params_from_a_yaml_mapping():
         ({"pitch_p": 0.1}, "unknown key"),
     ],
 )
-def test_bad_params_are_clear_errors(change, message):
-    section = {**AugmentParams().__dict__, **change}
+def test_bad_params_are_clear_errors(change, message, tmp_path):
+    section = {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in {**AugmentParams().__dict__, **change}.items()
+    }
     with pytest.raises(ParamsError, match=message):
-        augment_params(section)
+        augment_params(section, tmp_path)

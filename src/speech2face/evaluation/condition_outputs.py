@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
-from speech2face.evaluation.conditions import HELD_OUT_ENGINE, IN_DISTRIBUTION, snr_db
+from speech2face.evaluation.conditions import ENGINE, HELD_OUT_ENGINE, IN_DISTRIBUTION, snr_db
 
 # Compared across conditions, overall and per gender.
 COMPARED = ("recall_at_5", "gender_agreement")
@@ -192,6 +192,21 @@ def report_section(conditions: pd.DataFrame, card: dict) -> list[str]:
     ]
 
 
+def _by_engine(voice: pd.DataFrame) -> list[str]:
+    """The in-distribution test by training engine, when the corpus records engines."""
+    key = (IN_DISTRIBUTION, ENGINE)
+    if key not in voice.index.droplevel(["group", "metric"]):
+        return []
+    rows = voice.xs(key, level=("condition", "attribute"))
+    parts = [
+        f"{engine} ({rows.loc[(engine, 'recall_at_5')].speakers} speakers) recall@5 "
+        f"{_cell(rows.loc[(engine, 'recall_at_5')])}, gender agreement "
+        f"{_cell(rows.loc[(engine, 'gender_agreement')])}"
+        for engine in dict.fromkeys(rows.index.get_level_values("group"))
+    ]
+    return [f"- In distribution, by the engine that speaks for the speaker: {'; '.join(parts)}."]
+
+
 def _sentences(
     voice: pd.DataFrame, chance: pd.DataFrame, names: list[str], card: dict
 ) -> list[str]:
@@ -221,6 +236,7 @@ def _sentences(
         lines.append(
             "- No held-out engine: the corpus has no clips of an engine kept out of training."
         )
+    lines += _by_engine(voice)
     for condition in names:
         if condition in (IN_DISTRIBUTION, HELD_OUT_ENGINE):
             continue

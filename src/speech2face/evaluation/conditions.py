@@ -22,6 +22,7 @@ from speech2face.training.common import embeddings
 from speech2face.training.data import feature_splits, load_split
 
 IN_DISTRIBUTION = "in_distribution"
+ENGINE = "engine"  # the manifest column of the simulated corpus's speech engine
 HELD_OUT_ENGINE = "out_of_engine"
 # The metrics compared across conditions (those a test has: ethnicity only when labelled).
 METRICS = (
@@ -74,12 +75,14 @@ def snr_db(condition: str) -> float | None:
 
 
 def _summary(measured: Measured, clips: pd.DataFrame, condition: str, params) -> pd.DataFrame:
+    """Per group of GROUP_COLUMNS and, when the corpus records it, of speech ENGINE."""
+    attributes = (*GROUP_COLUMNS, ENGINE) if ENGINE in clips else GROUP_COLUMNS
     frames = []
     for system, table in measured.tables.items():
         rows, _ = group_table(
             table[[m for m in METRICS if m in table]],
-            clips,
-            GROUP_COLUMNS,
+            clips.astype({ENGINE: str}) if ENGINE in clips else clips,
+            attributes,
             params.bootstrap,
             params.confidence,
             params.seed,

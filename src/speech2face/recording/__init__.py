@@ -7,7 +7,7 @@ never the pitch, formants or length of the speech.
 - `augment.RecordingAugmentation`: random per clip, batched, on the batch's device;
 - `codec.CodecTransform`: a random Opus/MP3 round trip of one clip, for DataLoader workers;
 - `conditions.degrade`: fixed, seeded degradations for evaluation (`snr_10`, `reverb`, ...);
-- `params.AugmentParams`: the augmentation's settings (`train_voice_encoder.augment`).
+- `speech2face.params.AugmentParams`: the augmentation's settings (`train_voice_encoder.augment`).
 
 Libraries, and why. The batched operations are torchaudio.functional (`fftconvolve`,
 `resample`, `mu_law_encoding`), already pinned with torch and maintained with it; filter

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from speech2face.params import AugmentParams
 from speech2face.recording import effects
-from speech2face.recording.params import AugmentParams
 from speech2face.recording.rooms import LEAD, rir_bank
 
 
@@ -32,6 +32,10 @@ class RecordingAugmentation(nn.Module):
         bank = torch.from_numpy(rir_bank(params.rirs, sample_rate, seed, params.rt60_s))
         self.register_buffer("rirs", bank, persistent=False)
         self._generators: dict[torch.device, torch.Generator] = {}
+
+    def reseed(self, seed: int) -> None:
+        """Start the random draws anew from `seed`."""
+        self.seed, self._generators = seed, {}
 
     def _generator(self, device: torch.device) -> torch.Generator:
         if device not in self._generators:

@@ -15,7 +15,7 @@ import numpy as np
 from speech2face.audio import INT16_SCALE
 
 if TYPE_CHECKING:
-    from speech2face.recording.params import AugmentParams
+    from speech2face.params import AugmentParams
 
 # name -> (FFmpeg encoder, container). FFmpeg's containers carry the encoder delay (Opus
 # pre-skip, the LAME tag's delay and padding), so decoding gives the clip back aligned.

@@ -25,6 +25,7 @@ import re
 import numpy as np
 import torch
 
+from speech2face.parallel import default_workers, parallel_map
 from speech2face.recording import effects
 from speech2face.recording.codec import CODECS, codec_round_trip
 from speech2face.recording.rooms import LEAD, rir_bank
@@ -70,11 +71,22 @@ def degrade(waveforms: np.ndarray, sample_rate: int, condition: str, seed: int) 
     clips = np.asarray(waveforms, dtype=np.float32)
     if clips.ndim != 2:
         raise ValueError(f"expected waveforms of shape (clips, samples), got {clips.shape}")
+    if kind == "codec":  # clip by clip on the CPU: on every core
+        code = functools.partial(
+            codec_round_trip, sample_rate=sample_rate, codec=value[0], kbps=value[1]
+        )
+        coded = parallel_map(code, list(clips), default_workers(), f"Coding {condition}")
+        return _unclipped(np.stack(list(coded)))
     out = np.empty_like(clips)
     for start in range(0, len(clips), CHUNK):
         rows = range(start, min(start + CHUNK, len(clips)))
         chunk = torch.from_numpy(clips[start : rows.stop])
         out[start : rows.stop] = _chunk(chunk, rows, sample_rate, kind, value, seed)
+    return _unclipped(out)
+
+
+def _unclipped(out: np.ndarray) -> np.ndarray:
+    """Clips scaled down to a peak of 1 where they exceed it, float32."""
     peak = np.abs(out).max(axis=1, keepdims=True)
     return np.where(peak > 1.0, out / np.maximum(peak, 1e-12), out).astype(np.float32)
 
@@ -87,11 +99,6 @@ def _chunk(chunk: torch.Tensor, rows: range, sample_rate: int, kind, value, seed
         return effects.gain(chunk, torch.full((len(chunk),), value)).numpy()
     if kind == "telephone":
         return effects.telephone(chunk, sample_rate).numpy()
-    if kind == "codec":
-        codec, kbps = value
-        return np.stack(
-            [codec_round_trip(clip, sample_rate, codec, kbps) for clip in chunk.numpy()]
-        )
     rngs = [np.random.default_rng([seed, row]) for row in rows]
     if kind == "snr":
         white = np.stack([rng.standard_normal(chunk.shape[1], dtype=np.float32) for rng in rngs])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -31,7 +32,9 @@ class ArrayDataset(Dataset):
     """Rows `rows` of equally long arrays, as dicts of tensors.
 
     With `crop`, the `waveform` array is cut to `crop` samples: at a random offset when
-    `random_crop` (augmentation by time shift), else from the start.
+    `random_crop` (augmentation by time shift), else from the start. `transform(waveform,
+    seed)`, e.g. a codec round trip, then runs in the loader's worker with a seed drawn from
+    the worker's seeded generator.
     """
 
     def __init__(
@@ -40,10 +43,11 @@ class ArrayDataset(Dataset):
         rows: np.ndarray | None = None,
         crop: int | None = None,
         random_crop: bool = False,
+        transform: Callable[[np.ndarray, int], np.ndarray] | None = None,
     ):
         self.arrays = arrays
         self.rows = np.arange(len(next(iter(arrays.values())))) if rows is None else rows
-        self.crop, self.random_crop = crop, random_crop
+        self.crop, self.random_crop, self.transform = crop, random_crop, transform
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -56,6 +60,8 @@ class ArrayDataset(Dataset):
             if name == "waveform" and self.crop:
                 start = np.random.randint(0, len(value) - self.crop + 1) if self.random_crop else 0
                 value = value[start : start + self.crop]
+            if name == "waveform" and self.transform:
+                value = self.transform(np.asarray(value), np.random.randint(2**31))
             item[name] = torch.from_numpy(np.array(value))
         return item
 

@@ -14,6 +14,8 @@ from torch import nn
 from speech2face.audio import INT16_SCALE
 from speech2face.models.losses import speech2face_loss
 from speech2face.params import VoiceEncoderParams
+from speech2face.recording.augment import RecordingAugmentation
+from speech2face.recording.codec import CodecTransform
 from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import embeddings, finish, fit_best, frozen, unit
@@ -22,11 +24,13 @@ from speech2face.training.metrics import VoiceFaceRetrieval
 
 
 class VoiceEncoderModule(pl.LightningModule):
-    """The student: waveform -> face embedding, trained with the paper's loss."""
+    """The student: waveform -> face embedding, trained with the paper's loss on voices
+    recorded anew by `augment` (identity outside training)."""
 
     def __init__(
         self,
         net: nn.Module,
+        augment: nn.Module,
         decoder: nn.Module,
         teacher_head: nn.Module,
         lr: float,
@@ -36,13 +40,13 @@ class VoiceEncoderModule(pl.LightningModule):
         temperature: float,
     ):
         super().__init__()
-        self.net = net
+        self.net, self.augment = net, augment
         self.decoder, self.teacher_head = frozen(decoder), frozen(teacher_head)
-        self.save_hyperparameters(ignore=["net", "decoder", "teacher_head"])
+        self.save_hyperparameters(ignore=["net", "augment", "decoder", "teacher_head"])
         self.retrieval = VoiceFaceRetrieval()
 
     def model_step(self, batch: dict, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        predicted = self.net(batch["waveform"].float() / INT16_SCALE)
+        predicted = self.net(self.augment(batch["waveform"].float() / INT16_SCALE))
         terms = speech2face_loss(
             predicted,
             batch["embedding"].float(),
@@ -62,6 +66,9 @@ class VoiceEncoderModule(pl.LightningModule):
                 sync_dist=split == "val",
             )
         return terms["loss"], predicted
+
+    def on_fit_start(self) -> None:
+        self.augment.reseed(self.augment.seed + self.global_rank)  # DDP: a stream per process
 
     def training_step(self, batch: dict, _) -> torch.Tensor:
         self.decoder.eval()
@@ -125,8 +132,9 @@ def train_voice_encoder(
         }
 
     train, val = table("train"), table("val")
+    codec = CodecTransform(params.augment, meta["sample_rate"])
     data = ArrayDataModule(
-        ArrayDataset(train, crop=crop, random_crop=True),
+        ArrayDataset(train, crop=crop, random_crop=True, transform=codec),
         ArrayDataset(val, crop=crop),
         params.trainer.batch_size,
         params.trainer.workers,
@@ -145,6 +153,7 @@ def train_voice_encoder(
     start_at(net, mean_embedding)
     module = VoiceEncoderModule(
         net,
+        RecordingAugmentation(params.augment, meta["sample_rate"], params.seed),
         decoder,
         teacher.head,
         params.lr,
