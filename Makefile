@@ -13,7 +13,7 @@ EXP_SHOW_DROP := Created|conditions\..*|.*/.*|.+_(low|high|chance)|.+_gap_.+|cos
 
 # Debian (main) packages of the corpus's speech engines (corpus/engines.py PACKAGES), installed
 # with apt when missing: `make system-packages`, run by repro and test.
-SYSTEM_PACKAGES := flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+SYSTEM_PACKAGES := flite festival festvox-kdlpc16k festvox-us-slt-hts
 
 .PHONY: repro experiments system-packages tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
 
