@@ -67,7 +67,7 @@ def corpus_command(
 def generate_command(
     params_file: ParamsFile = paths.PARAMS, out: OutDir = paths.RAW, workers: Workers = 0
 ) -> None:
-    """Generate the embedded synthetic corpus (Praat voices, rendered faces)."""
+    """Generate the embedded synthetic corpus (Praat, Festival and Flite voices, rendered faces)."""
     from speech2face.corpus.generate import generate
 
     manifest = generate(_corpus_params(params_file).synthetic, out, workers_count(workers))
