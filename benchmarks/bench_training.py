@@ -18,6 +18,7 @@ import numpy as np
 
 from speech2face.params import VoiceEncoderParams, load_section
 from speech2face.paths import EMBEDDINGS, FEATURES, MODELS, PARAMS
+from speech2face.recording.augment import RecordingAugmentation
 from speech2face.training import networks
 from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
 from speech2face.training.train_voice_encoder import VoiceEncoderModule
@@ -37,6 +38,7 @@ def voice_module(params: VoiceEncoderParams, **changes) -> VoiceEncoderModule:
     }
     return VoiceEncoderModule(
         networks.build("voice_encoder", config),
+        RecordingAugmentation(params.augment, 16000, params.seed),
         decoder,
         teacher.head,
         params.lr,

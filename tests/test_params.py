@@ -1,9 +1,11 @@
 """params.yaml sections are read strictly, with messages that name the key."""
 
 import pytest
+import yaml
 
 from speech2face.params import (
     CorpusParams,
+    EvaluateParams,
     ParamsError,
     PreprocessParams,
     ValidateFeaturesParams,
@@ -100,3 +102,11 @@ def test_dvc_exp_run_set_changes_only_the_values_it_sets(tmp_path):
             "+  input: /data/interviews",
         ]
     ), changed
+
+
+def test_an_unknown_evaluate_condition_is_named_before_the_stage_runs(tmp_path):
+    section = yaml.safe_load(PARAMS.read_text())["evaluate"]
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"evaluate": {**section, "conditions": ["snr_10", "snr_ten"]}}))
+    with pytest.raises(ParamsError, match=r"^evaluate\.conditions: unknown condition 'snr_ten'"):
+        load_section(EvaluateParams, "evaluate", path)

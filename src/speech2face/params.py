@@ -257,6 +257,15 @@ class EvaluateParams:
     batch_size: int
     conditions: tuple[str, ...]  # degraded copies of the test set (recording/conditions.py)
 
+    def __post_init__(self):
+        from speech2face.recording.conditions import parse_condition
+
+        for condition in self.conditions:
+            try:
+                parse_condition(condition)
+            except ValueError as error:
+                raise ParamsError(f"evaluate.conditions: {error}") from None
+
 
 @dataclass(frozen=True)
 class PrunerParams:

@@ -99,7 +99,10 @@ def make_clip(job: ClipJob, root: Path, params: GenerateParams) -> dict:
     """Synthesise one clip's voice and render its video frame; return its manifest row."""
     speaker = job.speaker
     rng = speaker.clip_rng(job.clip)
-    audio = synthesize_clip(speaker, job.text, rng, params.sample_rate, params.clip_seconds)
+    settings = voice_settings(speaker)
+    audio = synthesize_clip(
+        speaker, job.text, rng, params.sample_rate, params.clip_seconds, settings
+    )
     audio_path = Path("audio") / speaker.speaker_id / f"{job.clip_id}.wav"
     face_path = job.face_path()
     for relative in (audio_path, face_path):
@@ -123,7 +126,7 @@ def make_clip(job: ClipJob, root: Path, params: GenerateParams) -> dict:
         "sentence_id": job.sentence_id,
         "accent": speaker.accent,
         "engine": speaker.engine,
-        "voice": voice_settings(speaker).variant,
+        "voice": settings.variant,
     }
 
 

@@ -181,15 +181,17 @@ def synthesize_clip(
     rng: np.random.Generator,
     sample_rate: int = 16000,
     duration_range: tuple[float, float] = (3.0, 6.0),
+    settings: VoiceSettings | None = None,
 ) -> np.ndarray:
     """One clip of `speaker` reading `text`: float32 mono at `sample_rate`, peak <= 0.9.
 
     Per clip, `rng` varies F0 (+-3%) and rate (+-5%) and draws the padding, the recording
     conditions and the noise of voice quality, room and background. The same speaker, text
     and rng state give the same samples. The duration lies in `duration_range`, or ValueError.
+    `settings` is `voice_settings(speaker)`, when the caller has it already.
     Not thread-safe; every espeak synthesis runs in a forked child (POSIX only).
     """
-    settings = voice_settings(speaker)
+    settings = settings or voice_settings(speaker)
     f0 = settings.f0_median_hz * rng.uniform(0.97, 1.03)
     wpm = settings.rate_wpm * rng.uniform(0.95, 1.05)
     lead, trail = (round(rng.uniform(*PAD_RANGE) * sample_rate) for _ in range(2))

@@ -5,7 +5,6 @@ codecs), beside the clean in-distribution test."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from speech2face.evaluation.controls import shuffled_pairings
 from speech2face.evaluation.groups import group_table
 from speech2face.manifest import GROUP_COLUMNS, OUT_OF_ENGINE
 from speech2face.params import EvaluateParams
+from speech2face.recording.conditions import degrade, parse_condition
 from speech2face.training.common import embeddings
 from speech2face.training.data import feature_splits, load_split
 
@@ -33,7 +33,6 @@ METRICS = (
     "age_group_agreement",
     "ethnicity_agreement",
 )
-SNR = re.compile(r"snr_(-?\d+(?:\.\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,10 @@ def measure(readers, waveforms: np.ndarray, truth: Truth, params: EvaluateParams
 
 def snr_db(condition: str) -> float | None:
     """The SNR of a noise condition ("snr_10" -> 10.0), else None."""
-    match = SNR.match(condition)
-    return float(match.group(1)) if match else None
+    if condition in (IN_DISTRIBUTION, HELD_OUT_ENGINE):
+        return None
+    kind, value = parse_condition(condition)
+    return value if kind == "snr" else None
 
 
 def _summary(measured: Measured, clips: pd.DataFrame, condition: str, params) -> pd.DataFrame:
@@ -115,8 +116,6 @@ def condition_groups(
 ) -> pd.DataFrame:
     """Per condition, system (voice, shuffled), attribute, group and metric: the value and its
     interval; conditions in the order in-distribution, held-out engine, `params.conditions`."""
-    from speech2face.recording.conditions import degrade
-
     frames = [_summary(clean, clips, IN_DISTRIBUTION, params)]
     voices = np.asarray(waveforms, dtype=np.float32) / np.float32(INT16_SCALE)
     held_out = _held_out_engine(readers, *folders, params)

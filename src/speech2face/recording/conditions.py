@@ -86,9 +86,12 @@ def degrade(waveforms: np.ndarray, sample_rate: int, condition: str, seed: int) 
 
 
 def _unclipped(out: np.ndarray) -> np.ndarray:
-    """Clips scaled down to a peak of 1 where they exceed it, float32."""
-    peak = np.abs(out).max(axis=1, keepdims=True)
-    return np.where(peak > 1.0, out / np.maximum(peak, 1e-12), out).astype(np.float32)
+    """Clips scaled down to a peak of 1 where they exceed it, float32 (in place)."""
+    out = out.astype(np.float32, copy=False)
+    peaks = np.maximum(out.max(axis=1), -out.min(axis=1))
+    for row in np.flatnonzero(peaks > 1.0):
+        out[row] /= peaks[row]
+    return out
 
 
 @torch.no_grad()

@@ -1,0 +1,56 @@
+"""What a speaker's accent tells of their face, in the simulated corpus: the oracle (a ridge
+regression from ground-truth voice traits to the face embedding, `evaluation/controls.py`)
+with and without the accent, per speech engine of the test speakers.
+
+Praat's espeak speaks each speaker's accent; Festival's voices speak their own (American)
+one, so a Festival speaker's voice carries no accent. Run after `dvc repro`:
+
+    .venv/bin/python scripts/accent_oracle.py
+
+Recall@5: each test clip's prediction ranked against the test speakers' mean true embeddings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from speech2face.evaluation import controls
+from speech2face.paths import EMBEDDINGS, FEATURES, RAW
+from speech2face.training.common import embeddings
+from speech2face.training.data import load_split
+
+
+def recall_at_5(predicted: np.ndarray, speakers: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per clip: whether its own speaker is among the 5 nearest speaker means (cosine)."""
+    names, own = np.unique(speakers, return_inverse=True)
+    means = np.stack([target[speakers == n].mean(axis=0) for n in names])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    sims = predicted / np.linalg.norm(predicted, axis=1, keepdims=True) @ means.T
+    rank = (sims > sims[np.arange(len(sims)), own][:, None]).sum(axis=1)
+    return rank < 5
+
+
+def main() -> None:
+    speakers = pd.read_csv(RAW / "speakers.csv")
+    train, test = load_split(FEATURES, "train")[1], load_split(FEATURES, "test")[1]
+    train_target = np.asarray(embeddings(EMBEDDINGS, "train"), dtype=np.float64)
+    test_target = np.asarray(embeddings(EMBEDDINGS, "test"), dtype=np.float64)
+    ids = test.speaker_id.to_numpy()
+    engine = speakers.set_index("speaker_id").loc[ids, "engine"].to_numpy()
+    print("| oracle knows | all | " + " | ".join(sorted(set(engine))) + " |")
+    print("| --- | --- |" + " --- |" * len(set(engine)))
+    for categories in (("gender", "accent"), ("gender",)):
+        controls.ORACLE_CATEGORIES = categories
+        predicted = controls.oracle_embeddings(
+            speakers, train.speaker_id.to_numpy(), train_target, ids, 1.0
+        )
+        hits = recall_at_5(predicted, ids, test_target)
+        cells = [f"{hits.mean():.3f}"]
+        cells += [f"{hits[engine == e].mean():.3f}" for e in sorted(set(engine))]
+        known = "voice latents, age, " + ", ".join(categories)
+        print(f"| {known} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
