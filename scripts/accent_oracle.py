@@ -7,7 +7,8 @@ one, so a Festival speaker's voice carries no accent. Run after `dvc repro`:
 
     .venv/bin/python scripts/accent_oracle.py
 
-Recall@5: each test clip's prediction ranked against the test speakers' mean true embeddings.
+Recall@5: each test clip's prediction ranked against the test speakers' mean true embeddings
+(`clip_metrics.speaker_ranks`, as `evaluate` ranks them).
 """
 
 from __future__ import annotations
@@ -16,19 +17,10 @@ import numpy as np
 import pandas as pd
 
 from speech2face.evaluation import controls
+from speech2face.evaluation.clip_metrics import Truth, speaker_ranks
 from speech2face.paths import EMBEDDINGS, FEATURES, RAW
 from speech2face.training.common import embeddings
 from speech2face.training.data import load_split
-
-
-def recall_at_5(predicted: np.ndarray, speakers: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per clip: whether its own speaker is among the 5 nearest speaker means (cosine)."""
-    names, own = np.unique(speakers, return_inverse=True)
-    means = np.stack([target[speakers == n].mean(axis=0) for n in names])
-    means /= np.linalg.norm(means, axis=1, keepdims=True)
-    sims = predicted / np.linalg.norm(predicted, axis=1, keepdims=True) @ means.T
-    rank = (sims > sims[np.arange(len(sims)), own][:, None]).sum(axis=1)
-    return rank < 5
 
 
 def main() -> None:
@@ -45,7 +37,7 @@ def main() -> None:
         predicted = controls.oracle_embeddings(
             speakers, train.speaker_id.to_numpy(), train_target, ids, 1.0
         )
-        hits = recall_at_5(predicted, ids, test_target)
+        hits = speaker_ranks(predicted, Truth(test_target, ids, {})) < 5
         cells = [f"{hits.mean():.3f}"]
         cells += [f"{hits[engine == e].mean():.3f}" for e in sorted(set(engine))]
         known = "voice latents, age, " + ", ".join(categories)

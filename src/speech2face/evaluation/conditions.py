@@ -77,12 +77,15 @@ def snr_db(condition: str) -> float | None:
 
 def _summary(measured: Measured, clips: pd.DataFrame, condition: str, params) -> pd.DataFrame:
     """Per group of GROUP_COLUMNS and, when the corpus records it, of speech ENGINE."""
-    attributes = (*GROUP_COLUMNS, ENGINE) if ENGINE in clips else GROUP_COLUMNS
+    if ENGINE in clips:
+        clips, attributes = clips.astype({ENGINE: str}), (*GROUP_COLUMNS, ENGINE)
+    else:
+        attributes = GROUP_COLUMNS
     frames = []
     for system, table in measured.tables.items():
         rows, _ = group_table(
             table[[m for m in METRICS if m in table]],
-            clips.astype({ENGINE: str}) if ENGINE in clips else clips,
+            clips,
             attributes,
             params.bootstrap,
             params.confidence,

@@ -163,13 +163,13 @@ def evaluate(
         )
         if oracle is not None:
             predictions["oracle"] = oracle
+    controls = [s for s in predictions if s != "voice"]  # the voice is measured already
     readings = {"voice": clean.reading}
-    readings |= {s: readers.read(readers.decode(p)) for s, p in predictions.items() if s != "voice"}
+    readings |= {s: readers.read(readers.decode(predictions[s])) for s in controls}
     ks = params.recall_ks
-    tables = {
-        s: clip_metrics(predictions[s], readings[s], truth, ks) for s in predictions if s != "voice"
-    }
-    tables = {"voice": clean.tables["voice"], **tables, "shuffled": clean.tables["shuffled"]}
+    tables = {"voice": clean.tables["voice"]}
+    tables |= {s: clip_metrics(predictions[s], readings[s], truth, ks) for s in controls}
+    tables["shuffled"] = clean.tables["shuffled"]
     groups, gaps = _summarise(tables, clips, params)
     grid, titles = _grid(readers, arrays["face"], clean.predicted, target, clips, params)
     rate = json.loads((features / "meta.json").read_text())["sample_rate"]
