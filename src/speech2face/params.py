@@ -268,6 +268,16 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class RegisterParams:
+    """Stage `register`: the avatar's registered model and the gate that names its champion."""
+
+    model_name: str  # the MLflow registered model
+    beyond_chance: tuple[str, ...]  # metrics beyond the shuffled control overall and per gender
+    max_gender_gap: float  # |worst - best| gender agreement between genders, at most
+    compare_metric: str  # not worse than the champion's beyond its interval
+
+
+@dataclass(frozen=True)
 class PrunerParams:
     kind: str  # median, threshold or none
     startup_trials: int  # median: trials run to the end before pruning starts

@@ -211,3 +211,29 @@ def evaluate_command(
     headline = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
     shown = ", ".join(f"{k} {overall[k]:.3f}" for k in headline)
     console.print(f"test speakers: {shown}; see {reports / 'evaluation.md'}")
+
+
+@app.command("register")
+@user_errors
+def register_command(
+    params_file: ParamsFile = paths.PARAMS,
+    models: ModelsDir = paths.MODELS,
+    features: FeaturesDir = paths.FEATURES,
+    reports: Annotated[
+        Path,
+        path_option("--reports", "Where the evaluation is and the gate reports go.", "reports"),
+    ] = paths.REPORTS,
+) -> None:
+    """The evaluated models as a registered MLflow version, aliased by the model gate."""
+    from speech2face.params import RegisterParams, load_section
+    from speech2face.registry.register import register
+
+    params = load_section(RegisterParams, "register", params_file)
+    result = register(params, models, features, reports, params_file)
+    console.print(
+        f"{result['model_name']} version {result['version']} is the {result['alias']}; "
+        f"see {reports / 'register.md'}"
+    )
+    for rule in result["rules"]:
+        if not rule["passed"]:
+            console.print(f"gate rule failed: {rule['name']}: {rule['detail']}", highlight=False)

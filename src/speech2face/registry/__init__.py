@@ -1,0 +1,1 @@
+"""The MLflow Model Registry side of the pipeline: register the avatar, gate its alias."""
