@@ -73,3 +73,49 @@ def runs_command(
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     for line in cells:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+
+
+@app.command("serve")
+@user_errors
+def serve_command(
+    model: Annotated[
+        str,
+        typer.Option(
+            metavar="URI|DIR",
+            help="An MLflow model URI (models:/speech2face@champion, models:/speech2face/3, "
+            "runs:/ID/avatar) or a folder: the pipeline's models/ or a saved MLflow model.",
+        ),
+    ] = "models:/speech2face@champion",
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+    max_upload_mb: Annotated[
+        float, typer.Option(metavar="MB", help="Largest upload accepted (413 above).")
+    ] = 10.0,
+    max_seconds: Annotated[
+        float, typer.Option(metavar="S", help="Longest decoded audio accepted (413 above).")
+    ] = 30.0,
+    slots: Annotated[int, typer.Option(metavar="N", help="Faces drawn at once.")] = 1,
+    queue: Annotated[
+        int, typer.Option(metavar="N", help="Requests waiting for a slot before 503.")
+    ] = 16,
+) -> None:
+    """The avatar as a web service: a page to record or upload a voice, and POST /v1/faces.
+
+    The model is loaded once at start: after the champion alias moves, restart to serve it.
+    """
+    import uvicorn
+
+    from speech2face.service.app import create_app
+    from speech2face.service.loading import load
+    from speech2face.service.settings import Settings
+
+    settings = Settings(
+        model=model,
+        max_upload_bytes=int(max_upload_mb * 2**20),
+        max_seconds=max_seconds,
+        inference_slots=slots,
+        max_waiting=queue,
+    )
+    served = load(model)  # a model that does not load is one line here, not a traceback
+    console.print(f"serving {served.version} on http://{host}:{port}/")
+    uvicorn.run(create_app(settings, lambda _: served), host=host, port=port, log_level="info")
