@@ -5,17 +5,22 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UI_PORT ?= 5000
 DASHBOARD_PORT ?= 8080
+SERVE_PORT ?= 8000
+# `make serve MODEL=models` serves the local models folder instead of the registered champion.
+MODEL ?= models:/speech2face@champion
 # `make dashboard STUDY_STORAGE=<url>` for another study storage than tune.storage's.
 STUDY_STORAGE ?=
 
 # `make experiments`: `dvc exp show` of the changed params and headline metrics only.
 EXP_SHOW_DROP := Created|conditions\..*|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs).*
 
-# Debian (main) packages of the corpus's speech engines (corpus/engines.py PACKAGES), installed
-# with apt when missing: `make system-packages`, run by repro and test.
-SYSTEM_PACKAGES := flite festival festvox-kdlpc16k festvox-us-slt-hts
+# Debian (main) packages, installed with apt when missing (as root, or through sudo): the
+# corpus's speech engines (corpus/engines.py PACKAGES), for repro and test; and the Chromium the
+# service's page is tested in (Playwright drives it; it never downloads a browser), for test.
+ENGINE_PACKAGES := flite festival festvox-kdlpc16k festvox-us-slt-hts
+BROWSER_PACKAGES := chromium
 
-.PHONY: repro experiments system-packages tune test test-fast lint sheet ui ui-screenshot dashboard clean-venv
+.PHONY: repro experiments engine-packages system-packages tune test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,16 +29,26 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-system-packages:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+# $(call apt_install,PACKAGES): install those of PACKAGES that are missing; idempotent.
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=; \
+		elif command -v sudo >/dev/null; then sudo=sudo; \
+		else echo "missing Debian packages: $$missing; install them as root (apt-get install $$missing)"; exit 1; fi; \
 		echo "installing $$missing"; \
 		$$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
 
-repro: $(INSTALLED) system-packages
+engine-packages:
+	$(call apt_install,$(ENGINE_PACKAGES))
+
+system-packages:
+	$(call apt_install,$(ENGINE_PACKAGES) $(BROWSER_PACKAGES))
+
+repro: $(INSTALLED) engine-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 experiments: $(INSTALLED)
@@ -55,10 +70,16 @@ lint: $(INSTALLED)
 sheet: $(INSTALLED)
 	$(BIN)/speech2face corpus_sheet
 
+serve: $(INSTALLED)
+	$(BIN)/speech2face serve --model '$(MODEL)' --host 127.0.0.1 --port $(SERVE_PORT)
+
+screenshots: $(INSTALLED) system-packages
+	$(BIN)/python scripts/avatar_screenshots.py
+
 ui: $(INSTALLED)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(UI_PORT)
 
-ui-screenshot: $(INSTALLED)
+ui-screenshot: $(INSTALLED) system-packages
 	$(BIN)/python scripts/mlflow_ui_screenshot.py
 
 dashboard: $(INSTALLED)

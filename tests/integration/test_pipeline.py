@@ -141,7 +141,7 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
         run = dvc(repo, "exp", "run", "-n", name, "-S", f"train_voice_encoder.lr={lr}")
         assert run.returncode == 0, run.stdout + run.stderr
         ran = re.findall(r"Running stage '(\w+)'", run.stdout)
-        assert ran == ["train_voice_encoder", "evaluate"]  # nothing upstream of the change
+        assert ran == ["train_voice_encoder", "evaluate", "register"]  # nothing upstream
 
     diff = dvc(repo, "metrics", "diff")  # the baseline commit vs the last experiment
     assert diff.returncode == 0, diff.stderr
@@ -150,7 +150,7 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
     assert "gender.female.cosine" in by_group.stdout  # the README's per-group view
     evaluation_only = dvc(repo, "exp", "run", "-n", "boot", "-S", "evaluate.bootstrap=100")
     ran = re.findall(r"Running stage '(\w+)'", evaluation_only.stdout)
-    assert ran == ["evaluate"]  # an evaluation setting never retrains
+    assert ran == ["evaluate", "register"]  # an evaluation setting never retrains
     intervals = changed_metrics(dvc(repo, "metrics", "diff", names[-1]).stdout)  # vs the last
     assert intervals and all(m.endswith(("_low", "_high")) for m in intervals), intervals
     shown = dvc(repo, "exp", "show", *EXP_SHOW, env={"COLUMNS": "120"})
@@ -175,3 +175,9 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
         assert parent.data.tags["dvc.exp_name"] == name
         assert parent.data.tags["speech2face.kind"] == "pipeline"
         assert len(client.get_metric_history(voice.info.run_id, "val/recall_at_5")) >= 1
+    # Each set of models registered once (baseline, two learning rates; `boot` re-gated the
+    # baseline's), each version gated and its decision reported.
+    versions = client.search_model_versions("name = 'speech2face'")
+    assert len(versions) == 3
+    assert {v.tags["speech2face.gate"] for v in versions} <= {"champion", "challenger"}
+    assert "registered as" in (repo / "reports" / "register.md").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -17,6 +18,7 @@ from speech2face.service.app import create_app
 from speech2face.service.loading import load
 from speech2face.service.settings import Settings
 from tests.audio_files import voice, write_wav
+from tests.conftest import run_cli, tiny_params
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +27,23 @@ def models(trained) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(models, evaluated) -> Settings:
-    return Settings(model=str(models), max_upload_bytes=400_000, max_seconds=8.0, reports=evaluated)
+def reports(models, evaluated, tiny_features, tmp_path_factory) -> Path:
+    """The tiny models' evaluation, and their registration (a gate lenient enough for them)."""
+    folder = tmp_path_factory.mktemp("service") / "reports"
+    shutil.copytree(evaluated, folder)
+    lenient = {
+        "register": {"model_name": "service_test", "beyond_chance": [], "max_gender_gap": 1.0}
+    }
+    params = tiny_params(folder.parent / "params.yaml", lenient)
+    arguments = ["--params", params, "--models", models, "--features", tiny_features]
+    result = run_cli("register", *arguments, "--reports", folder)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture(scope="session")
+def settings(models, reports) -> Settings:
+    return Settings(model=str(models), max_upload_bytes=400_000, max_seconds=8.0, reports=reports)
 
 
 @pytest.fixture(scope="session")

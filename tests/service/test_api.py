@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
 import socket
 import threading
 import time
@@ -90,6 +91,19 @@ def test_healthz_page_and_evaluation_report(client):
     assert "for women" in page.text  # figures of the evaluation beside the models
     report = client.get("/evaluation")
     assert report.status_code == 200 and report.text.startswith("# Evaluation")
+
+
+def test_the_page_shows_no_figures_of_other_models(settings, models, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from speech2face.service.app import create_app
+
+    other = tmp_path / "reports"
+    shutil.copytree(settings.reports, other)
+    (other / "register.json").write_text(json.dumps({"models_sha256": "0" * 64}))
+    with TestClient(create_app(replace(settings, reports=other))) as client:
+        page = client.get("/").text
+    assert "for women" not in page and "not of the models served here" in page
 
 
 def test_not_multipart_is_415(client, wav):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from PIL import Image
 
 from speech2face.audio import fit_length
 from speech2face.errors import InputError
+from speech2face.files import sha256
 from speech2face.paths import ROOT_VARIABLE
 from speech2face.training import networks
 
@@ -50,6 +53,13 @@ def check_models(models: Path) -> None:
         )
 
 
+def models_sha256(models: Path) -> dict[str, str]:
+    """Each network's SHA-256 and, under "models", one over the three: the models' identity."""
+    networks_sha256 = {kind: sha256(models / kind / networks.MODEL_FILE) for kind in KINDS}
+    joined = json.dumps(networks_sha256, sort_keys=True).encode()
+    return {**networks_sha256, "models": hashlib.sha256(joined).hexdigest()}
+
+
 class Avatar:
     """Voice encoder, face decoder and attribute classifier from a models folder, on the CPU."""
 
@@ -59,6 +69,7 @@ class Avatar:
         self.voice = networks.load(models / "voice_encoder")
         self.decoder = networks.load(models / "face_decoder")
         self.classifier = networks.load(models / "attribute_classifier")
+        self.identity = models_sha256(models)["models"]
         inputs = networks.meta(models / "voice_encoder")
         self.sample_rate: int = int(inputs["sample_rate"])
         self.seconds: float = float(inputs["seconds"])

@@ -13,13 +13,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from speech2face.avatar.model import KINDS
+from speech2face.avatar.model import models_sha256
 from speech2face.errors import InputError
-from speech2face.files import sha256, tree_sha256, write_json, write_text
+from speech2face.files import tree_sha256, write_json, write_text
 from speech2face.params import RegisterParams
 from speech2face.registry.gate import CHALLENGER, CHAMPION, Standing, as_records, decide
 from speech2face.tracking import git_commit, stage_run, tracking_uri
-from speech2face.training.networks import MODEL_FILE
 
 TAG = "speech2face."  # prefix of the version tags
 MODELS_TAG = TAG + "models_sha256"  # one hash over the three networks: the version's identity
@@ -40,18 +39,15 @@ TRACED_SECTIONS = (
 )
 
 
-def _digest(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
-
-
 def trace(models: Path, features: Path, params_path: Path) -> dict:
     """What a served face can be traced to: each network's, the params' and the data's hash."""
-    networks = {kind: sha256(models / kind / MODEL_FILE) for kind in KINDS}
+    networks = models_sha256(models)
     document = yaml.safe_load(params_path.read_text()) or {}
+    traced = json.dumps({s: document.get(s) for s in TRACED_SECTIONS}, sort_keys=True)
     return {
-        "models_sha256": _digest(networks),
+        "models_sha256": networks.pop("models"),
         "networks_sha256": networks,
-        "params_sha256": _digest({s: document.get(s) for s in TRACED_SECTIONS}),
+        "params_sha256": hashlib.sha256(traced.encode()).hexdigest(),
         "data_sha256": tree_sha256(features),
     }
 

@@ -78,7 +78,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/", response_class=HTMLResponse)
     def page(served: Served) -> str:
-        return render_page(served.version, settings)
+        return render_page(served.version, served.avatar.identity, settings)
 
     @app.get("/healthz")
     def healthz(served: Served) -> dict:
