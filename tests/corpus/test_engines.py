@@ -123,7 +123,7 @@ def test_unknown_or_missing_engine_is_a_one_line_error(monkeypatch):
 
 def test_the_makefile_installs_every_engine_s_packages():
     makefile = (Path(__file__).parents[2] / "Makefile").read_text()
-    listed = set(re.search(r"^SYSTEM_PACKAGES := (.+)$", makefile, re.M).group(1).split())
+    listed = set(re.search(r"^ENGINE_PACKAGES := (.+)$", makefile, re.M).group(1).split())
     assert {p for packages in engines.PACKAGES.values() for p in packages} <= listed
 
 
