@@ -15,7 +15,6 @@ import time
 
 import numpy as np
 
-from speech2face.audio import INT16_SCALE
 from speech2face.paths import FEATURES, MODELS
 from speech2face.training import networks
 from speech2face.training.data import load_split
@@ -23,10 +22,10 @@ from speech2face.training.data import load_split
 BATCH_SIZES = (4, 8, 16, 32, 64)
 
 
-def timed(run, waveforms: np.ndarray, batch_size: int) -> tuple[float, float]:
-    """Wall and system CPU seconds of one pass over `waveforms`."""
+def timed(voice, waveforms: np.ndarray, batch_size: int) -> tuple[float, float]:
+    """Wall and system CPU seconds of one pass of the voice encoder over `waveforms`."""
     before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    networks.batched(run, waveforms, batch_size)
+    networks.voice_embeddings(voice, waveforms, batch_size)
     after = resource.getrusage(resource.RUSAGE_SELF)
     return time.perf_counter() - start, after.ru_stime - before.ru_stime
 
@@ -38,12 +37,11 @@ def main() -> None:
     arrays, _ = load_split(FEATURES, "test")
     waveforms = np.asarray(arrays["waveform"][: args.clips])
     voice = networks.load(MODELS / "voice_encoder")
-    run = lambda w: voice(w.float() / INT16_SCALE)  # noqa: E731
-    timed(run, waveforms[:16], 16)  # warm-up
+    timed(voice, waveforms[:16], 16)  # warm-up
     print(f"{len(waveforms)} clips of {waveforms.shape[1]} samples")
     print("| batch | wall s | system CPU s | clips/s |\n| --- | --- | --- | --- |")
     for size in BATCH_SIZES:
-        wall, system = min(timed(run, waveforms, size) for _ in range(2))
+        wall, system = min(timed(voice, waveforms, size) for _ in range(2))
         print(f"| {size} | {wall:.2f} | {system:.2f} | {len(waveforms) / wall:.0f} |")
 
 

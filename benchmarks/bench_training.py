@@ -21,21 +21,13 @@ from speech2face.paths import EMBEDDINGS, FEATURES, MODELS, PARAMS
 from speech2face.recording.augment import RecordingAugmentation
 from speech2face.training import networks
 from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
-from speech2face.training.train_voice_encoder import VoiceEncoderModule
+from speech2face.training.train_voice_encoder import VoiceEncoderModule, voice_encoder_config
 
 
 def voice_module(params: VoiceEncoderParams, **changes) -> VoiceEncoderModule:
     teacher = networks.load(MODELS / "face_encoder")
     decoder = networks.load(MODELS / "face_decoder")
-    config = {
-        "frontend": params.frontend,
-        "sample_rate": 16000,
-        "n_mels": params.n_mels,
-        "embedding_dim": networks.config(MODELS / "face_encoder")["embedding_dim"],
-        "width": params.width,
-        "dropout": params.dropout,
-        **changes,
-    }
+    config = voice_encoder_config(params, 16000, MODELS / "face_encoder") | changes
     return VoiceEncoderModule(
         networks.build("voice_encoder", config),
         RecordingAugmentation(params.augment, 16000, params.seed),

@@ -152,15 +152,27 @@ class FaceEncoderParams:
     dropout: float
     lr: float
     weight_decay: float
+    attribute_weight: float  # of the labelled attributes read from the embedding; 0: none
     trainer: TrainerParams
+
+
+@dataclass(frozen=True)
+class DecoderLossWeights:
+    """The weight of each term of the decoder's loss (see training/train_face_decoder.py)."""
+
+    l1: float
+    identity: float
+    perceptual: float
+    adversarial: float  # 0: no discriminator is trained
 
 
 @dataclass(frozen=True)
 class FaceDecoderParams:
     seed: int
     width: int
+    convs_per_block: int
     lr: float
-    feature_weight: float
+    loss_weights: DecoderLossWeights
     trainer: TrainerParams
 
 

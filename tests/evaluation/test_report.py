@@ -51,6 +51,15 @@ def _groups() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _quality() -> pd.DataFrame:
+    """Sharpness and spread of faces drawn from the true embedding and from the voice."""
+    groups = _groups()
+    rows = groups[groups.system.isin(["voice", "ceiling"]) & (groups.metric == "l1")]
+    return pd.concat(
+        [rows.assign(metric=name) for name in ("sharpness_ratio", "spread_ratio")]
+    ).drop(columns="beyond_shuffled")
+
+
 def _gaps() -> pd.DataFrame:
     columns = ["system", "metric", "gap", "ci_low", "ci_high"]
     return pd.DataFrame(GAPS, columns=columns).assign(
@@ -77,7 +86,18 @@ def _report(corpus: dict, groups: pd.DataFrame | None = None, conditions=None, *
     groups = _groups() if groups is None else groups
     conditions = _conditions({"in_distribution": 0.5}) if conditions is None else conditions
     evaluation = Evaluation(
-        groups, _gaps(), clips, conditions, {}, {}, {}, {}, [], {"gender_accuracy": 0.9}, corpus
+        groups,
+        _gaps(),
+        clips,
+        conditions,
+        _quality(),
+        {},
+        {},
+        {"gender": ["female", "male"], "age_group": ["18-29", "30-44"]},
+        {},
+        [],
+        {"gender_accuracy": 0.9},
+        corpus,
     )
     return render(evaluation, resamples=200, shuffles=5, confidence=0.95)
 
@@ -227,3 +247,16 @@ def test_the_report_sets_each_condition_beside_the_clean_test():
     assert (
         "- No held-out engine: the corpus has no clips of an engine kept out of training." in alone
     )
+
+
+def test_the_report_gives_the_decoder_ceiling_per_group_and_how_its_faces_look():
+    section = _report(SYNTHETIC).split("## The decoder")[1].split("\n## ")[0]
+    assert "sharpness ratio" in section and "spread ratio" in section
+    ceiling = section.split("per group:")[1].split("overall:")[0]
+    header = ceiling.strip().splitlines()[0]
+    assert "gender_agreement" in header and "age_group_agreement" in header
+    rows = [line for line in ceiling.splitlines() if line.startswith("| gender |")]
+    assert [row.split(" | ")[1] for row in rows] == ["female", "male"]
+    assert all(row.count("0.500 [0.400, 0.600]") == 4 for row in rows)
+    systems = section.split("overall:")[1]
+    assert "| true embedding |" in systems and "| face from voice |" in systems

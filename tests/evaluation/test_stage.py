@@ -15,9 +15,26 @@ def test_summary_metrics_carry_intervals_chance_and_gaps(evaluated):
         assert 0.0 <= summary[f"{metric}_chance"] <= 1.0
     gap = "gender_agreement_gap_gender"
     assert summary[f"{gap}_low"] <= summary[gap] <= summary[f"{gap}_high"]
-    headline = {k: v for k, v in summary.items() if k != "conditions"}
+    headline = {k: v for k, v in summary.items() if k not in ("conditions", "decoder")}
     assert len(headline) <= 30  # a summary: `dvc exp show` stays readable
     assert not any(isinstance(v, dict) for v in headline.values())
+
+
+def test_summary_gives_the_decoder_ceiling_sharpness_and_spread_with_intervals(evaluated):
+    decoder = json.loads((evaluated / "metrics.json").read_text())["decoder"]
+    names = [
+        f"ceiling_{attribute}_agreement{group}"
+        for attribute in ("gender", "age_group")
+        for group in ("", "_female", "_male")
+    ]
+    names += [f"{s}_{m}_ratio" for s in ("ceiling", "voice") for m in ("sharpness", "spread")]
+    for name in names:
+        assert decoder[f"{name}_low"] <= decoder[name] <= decoder[f"{name}_high"], name
+    assert 0.0 < decoder["ceiling_sharpness_ratio"] and 0.0 < decoder["voice_spread_ratio"]
+    quality = pd.read_csv(evaluated / "face_quality.csv")
+    assert set(quality.system) >= {"voice", "ceiling"}
+    assert set(quality.metric) == {"sharpness_ratio", "spread_ratio"}
+    assert "## The decoder" in (evaluated / "evaluation.md").read_text()
 
 
 def test_every_condition_is_measured_beside_the_clean_test(evaluated, trained):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from speech2face.models.face_decoder import FaceDecoder
+from speech2face.models.face_decoder import FaceDecoder, PatchDiscriminator
 
 
 def tiny(image_size: int = 32, seed: int = 0) -> FaceDecoder:
@@ -51,3 +51,22 @@ def test_training_reduces_l1_to_a_target_image():
 def test_is_deterministic_under_a_seed():
     embedding = torch.randn(2, 16)
     assert torch.equal(tiny(seed=3)(embedding), tiny(seed=3)(embedding))
+
+
+@pytest.mark.parametrize("convs", [1, 2])
+def test_each_block_has_its_convolutions_each_with_batch_norm(convs):
+    decoder = FaceDecoder(embedding_dim=16, image_size=32, width=4, convs_per_block=convs)
+    for block in decoder.blocks:
+        kinds = [type(layer) for layer in block]
+        assert kinds.count(torch.nn.Conv2d) == convs == kinds.count(torch.nn.BatchNorm2d)
+
+
+def test_starts_without_a_checkerboard_every_subpixel_alike():
+    images = tiny().eval()(torch.randn(2, 16))
+    corners = [images[..., i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    assert all(torch.equal(corners[0], other) for other in corners[1:])
+
+
+def test_patch_discriminator_scores_one_patch_per_8x8_at_depth_3():
+    scores = PatchDiscriminator(width=4, depth=3)(torch.rand(2, 3, 64, 64))
+    assert scores.shape == (2, 1, 8, 8)

@@ -47,3 +47,12 @@ def test_is_deterministic_under_a_seed():
     images = torch.rand(2, 3, 32, 32)
     first, second = tiny(3)(images), tiny(3)(images)
     assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
+def test_feature_maps_are_the_stem_and_every_residual_block_down_to_4x4():
+    encoder = tiny().eval()
+    maps = encoder.feature_maps(torch.rand(2, 3, 32, 32))
+    assert [m.shape[-1] for m in maps] == [16, 8, 4]
+    assert [m.shape[1] for m in maps] == [8, 8, 16]
+    features = encoder.features((torch.rand(1, 3, 32, 32) - encoder.mean) / encoder.std)
+    assert features.shape == (1, *maps[-1].shape[1:])

@@ -11,7 +11,7 @@ import torch
 
 from speech2face.manifest import UNKNOWN
 from speech2face.training import networks
-from speech2face.training.train_attribute_classifier import (
+from speech2face.training.labels import (
     attribute_classes,
     labelled_cross_entropy,
 )

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
 from speech2face.evaluation.conditions import condition_groups, measure
 from speech2face.evaluation.controls import oracle_embeddings
+from speech2face.evaluation.face_quality import face_quality, true_faces
 from speech2face.evaluation.groups import group_table
 from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, UNKNOWN, read_corpus_card
 from speech2face.params import EvaluateParams
@@ -38,6 +38,7 @@ class Evaluation:
     gaps: pd.DataFrame  # system, attribute, metric, gap, ci_low, ci_high, worst, best
     clips: pd.DataFrame  # the test clips (array order)
     conditions: pd.DataFrame  # condition, system, attribute, group, metric, value, ci_low, ...
+    face_quality: pd.DataFrame  # as `groups`: sharpness and spread of the drawn faces
     true_reading: dict[str, np.ndarray]  # the classifier on the true faces
     readings: dict[str, dict[str, np.ndarray]]  # system -> the classifier on its decoded faces
     classes: dict[str, list[str]]  # the attributes read and compared (some test clip labelled)
@@ -66,9 +67,7 @@ class Readers:
 
     def voice(self, waveforms: np.ndarray) -> np.ndarray:
         """int16 waveforms -> predicted face embeddings."""
-        voice = self.nets["voice_encoder"]
-        run = lambda w: voice(w.float() / INT16_SCALE)  # noqa: E731
-        return networks.batched(run, waveforms, self.batch_size)[0]
+        return networks.voice_embeddings(self.nets["voice_encoder"], waveforms, self.batch_size)
 
     def decode(self, embedding: np.ndarray) -> np.ndarray:
         """Face embeddings -> decoded faces (N, 3, H, W) in [0, 1]."""
@@ -88,6 +87,7 @@ class Readers:
 
 
 def _summarise(tables: dict[str, pd.DataFrame], clips, params) -> tuple[pd.DataFrame, ...]:
+    """Per-group values with intervals, and worst-best gaps, of each system's clip table."""
     groups, gaps = [], []
     for system, table in tables.items():
         rows, gap = group_table(
@@ -95,8 +95,7 @@ def _summarise(tables: dict[str, pd.DataFrame], clips, params) -> tuple[pd.DataF
         )
         groups.append(rows.assign(system=system))
         gaps.append(gap.assign(system=system))
-    groups, gaps = pd.concat(groups, ignore_index=True), pd.concat(gaps, ignore_index=True)
-    return _mark_beyond_shuffled(groups), gaps
+    return pd.concat(groups, ignore_index=True), pd.concat(gaps, ignore_index=True)
 
 
 def _mark_beyond_shuffled(groups: pd.DataFrame) -> pd.DataFrame:
@@ -163,14 +162,19 @@ def evaluate(
         )
         if oracle is not None:
             predictions["oracle"] = oracle
+    drawn = {system: readers.decode(predicted) for system, predicted in predictions.items()}
     controls = [s for s in predictions if s != "voice"]  # the voice is measured already
     readings = {"voice": clean.reading}
-    readings |= {s: readers.read(readers.decode(predictions[s])) for s in controls}
+    readings |= {s: readers.read(drawn[s]) for s in controls}
     ks = params.recall_ks
     tables = {"voice": clean.tables["voice"]}
     tables |= {s: clip_metrics(predictions[s], readings[s], truth, ks) for s in controls}
     tables["shuffled"] = clean.tables["shuffled"]
     groups, gaps = _summarise(tables, clips, params)
+    groups = _mark_beyond_shuffled(groups)
+    true_images = true_faces(arrays["face"], drawn["voice"].shape[-1])
+    quality = {system: face_quality(faces, true_images) for system, faces in drawn.items()}
+    quality_groups = _summarise(quality, clips, params)[0]
     grid, titles = _grid(readers, arrays["face"], clean.predicted, target, clips, params)
     rate = json.loads((features / "meta.json").read_text())["sample_rate"]
     conditions = condition_groups(
@@ -185,6 +189,7 @@ def evaluate(
         gaps,
         clips,
         conditions,
+        quality_groups,
         true_reading,
         readings,
         readers.classes,

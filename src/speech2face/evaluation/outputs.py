@@ -20,6 +20,10 @@ BAR_METRICS = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
 # headline value of the model with its interval and chance, the group gaps, the sizes.
 HEADLINE = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
 HEADLINE_GAPS = (("gender_agreement", "gender"), ("recall_at_5", "gender"))
+# The decoder's block of the summary: the ceiling of each attribute's agreement, and how the
+# drawn faces look (evaluation/face_quality.py), from the true embedding and from the voice.
+CEILING_METRICS = ("gender_agreement", "age_group_agreement", "ethnicity_agreement")
+QUALITY_SYSTEMS = ("ceiling", "voice")
 SUMMARY_FILE, BY_GROUP_FILE = "metrics.json", "metrics_by_group.json"
 FIGURES_DIR, PLOTS_DIR = "figures", "plots"
 
@@ -70,7 +74,29 @@ def summary_document(evaluation: Evaluation) -> dict:
         summary[f"{name}_high"] = _number(row.ci_high)
     first = overall.loc[("voice", HEADLINE[0])]
     summary["test_speakers"], summary["test_clips"] = int(first.speakers), int(first.clips)
+    summary["decoder"] = _decoder_summary(evaluation)
     summary["conditions"] = condition_outputs.summary(evaluation.conditions)
+    return summary
+
+
+def _decoder_summary(evaluation: Evaluation) -> dict:
+    """metrics.json `decoder`: `ceiling_<attribute>_agreement` (read on the faces drawn from the
+    true embedding vs on the true faces) and `<ceiling|voice>_<sharpness|spread>_ratio`,
+    overall and per gender (`_female`, ...), each with its interval."""
+    groups, quality = evaluation.groups, evaluation.face_quality
+    rows = pd.concat(
+        [
+            groups[(groups.system == "ceiling") & groups.metric.isin(CEILING_METRICS)],
+            quality[quality.system.isin(QUALITY_SYSTEMS)],
+        ]
+    )
+    summary: dict = {}
+    for row in rows[rows.attribute.isin(["overall", "gender"])].itertuples():
+        name = f"{row.system}_{row.metric}"
+        name += "" if row.attribute == "overall" else f"_{row.group}"
+        summary[name] = _number(row.value)
+        summary[f"{name}_low"] = _number(row.ci_low)
+        summary[f"{name}_high"] = _number(row.ci_high)
     return summary
 
 
@@ -90,6 +116,9 @@ def metrics_document(evaluation: Evaluation) -> dict:
     }
     document["controls"] = {
         system: _nested(rows) for system, rows in groups[groups.system != "voice"].groupby("system")
+    }
+    document["face_quality"] = {
+        system: _nested(rows) for system, rows in evaluation.face_quality.groupby("system")
     }
     document["classifier_on_true_faces"] = evaluation.classifier_accuracy
     conditions = evaluation.conditions[evaluation.conditions.system == "voice"]
@@ -118,6 +147,14 @@ def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
             flat[_key("test", "speakers", *where)] = row.speakers
         else:
             flat[_key("control", row.system, row.metric, *where)] = row.value
+    for row in evaluation.face_quality.itertuples():
+        where = ("overall",) if row.attribute == "overall" else (row.attribute, row.group)
+        for suffix, value in (
+            ((), row.value),
+            (("ci_low",), row.ci_low),
+            (("ci_high",), row.ci_high),
+        ):
+            flat[_key("faces", row.system, row.metric, *where, *suffix)] = value
     for row in evaluation.gaps[evaluation.gaps.system == "voice"].itertuples():
         flat[_key("test", row.metric, row.attribute, "gap")] = row.gap
     for name, value in evaluation.classifier_accuracy.items():
@@ -180,7 +217,12 @@ def write_outputs(
     with atomic_path(reports / PLOTS_DIR, directory=True) as staging:
         for name, table in _plot_tables(evaluation).items():
             table.to_csv(staging / name, index=False)
-    for name, table in (("groups.csv", evaluation.groups), ("gaps.csv", evaluation.gaps)):
+    tables = {
+        "groups.csv": evaluation.groups,
+        "gaps.csv": evaluation.gaps,
+        "face_quality.csv": evaluation.face_quality,
+    }
+    for name, table in tables.items():
         with atomic_path(reports / name) as temporary:
             table.to_csv(temporary, index=False, float_format="%.6g")
     write_json(reports / SUMMARY_FILE, summary)

@@ -279,6 +279,49 @@ def _ceiling_line(ceiling: float, voice: float) -> str:
     )
 
 
+DECODER_TEXT = (
+    "The decoder ceiling of an attribute is the share of clips in which the classifier reads "
+    "the same value on the face drawn from the true face embedding as on the true face: how "
+    "much of that attribute the decoder carries from an embedding to a face. Sharpness ratio: "
+    "the variance of the Laplacian of the drawn faces over its mean on the true faces (1 = as "
+    "sharp). Spread ratio: how far the drawn faces lie from their mean face over how far the "
+    "true faces lie from theirs (0 = one face for everyone); true faces also vary in light, "
+    "background and clothes, which a canonical face leaves out, so less than 1 is expected."
+)
+QUALITY_NAMES = {"sharpness_ratio": "sharpness ratio", "spread_ratio": "spread ratio"}
+
+
+def _decoder(evaluation: Evaluation) -> list[str]:
+    """The decoder's section: its ceiling per attribute and group; how the drawn faces look."""
+    groups, quality = evaluation.groups, evaluation.face_quality
+    ceiling = groups[groups.system == "ceiling"]
+    metrics = [f"{name}_agreement" for name in evaluation.classes]
+    metrics = [m for m in metrics if m in set(ceiling.metric)]
+    values = pd.concat(
+        [ceiling[ceiling.metric.isin(metrics)], quality[quality.system == "ceiling"]]
+    )
+    table = values.set_index(["attribute", "group", "metric"])
+    header = ["attribute", "group", "speakers", *metrics, *QUALITY_NAMES.values()]
+    rows = []
+    for (attribute, group), rows_of in values.groupby(["attribute", "group"], sort=False):
+        cells = [_interval(table.loc[(attribute, group, m)]) for m in [*metrics, *QUALITY_NAMES]]
+        rows.append([attribute, group, str(int(rows_of.speakers.iloc[0])), *cells])
+    overall = quality[quality.attribute == "overall"].set_index(["system", "metric"])
+    by_system = [
+        [SYSTEM_NAMES[system], *(_interval(overall.loc[(system, m)]) for m in QUALITY_NAMES)]
+        for system in SYSTEMS
+        if (system, "sharpness_ratio") in overall.index
+    ]
+    return [
+        "## The decoder: its ceiling, and how sharp and how varied its faces are",
+        DECODER_TEXT,
+        "Faces drawn from the true embedding, per group:",
+        _table(header, rows),
+        "Faces drawn from each system's embeddings, overall:",
+        _table(["drawn from", *QUALITY_NAMES.values()], by_system),
+    ]
+
+
 def _craniofacial(groups: pd.DataFrame) -> list[str]:
     """The craniofacial section, when the classifier measures faces."""
     if not any(m.endswith("_correlation") for m in groups.metric):
@@ -310,6 +353,7 @@ def render(evaluation: Evaluation, resamples: int, shuffles: int, confidence: fl
         "![confusion matrices](figures/confusion.png)",
         *_craniofacial(groups),
         *condition_outputs.report_section(evaluation.conditions, evaluation.corpus),
+        *_decoder(evaluation),
         "## Faces: true face | decoded from the true embedding | decoded from voice",
         "![test speakers](figures/faces.png)",
     ]

@@ -67,7 +67,20 @@ class FaceEncoder(nn.Module):
         )
         self.head = nn.Linear(embedding_dim, n_identities)
 
+    def feature_maps(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """The activations after the stem and after each residual block (for a perceptual
+        loss: how alike two faces look to the network at every scale)."""
+        maps, x = [], (images - self.mean) / self.std
+        for layer in self.features:
+            x = layer(x)
+            if not isinstance(layer, nn.Sequential):  # the stem's ReLU, or a residual block
+                maps.append(x)
+        return maps
+
+    def embedding_of(self, features: torch.Tensor) -> torch.Tensor:
+        """The embedding of the last feature map (pooled, then fc7)."""
+        return self.embed(features.mean(dim=(2, 3)))
+
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.features((images - self.mean) / self.std)
-        embedding = self.embed(features.mean(dim=(2, 3)))
+        embedding = self.embedding_of(self.features((images - self.mean) / self.std))
         return embedding, self.head(embedding)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
-from speech2face.audio import INT16_SCALE
+from speech2face.audio import INT16_SCALE, to_int16
 
 if TYPE_CHECKING:
     from speech2face.params import AugmentParams
@@ -82,5 +82,5 @@ class CodecTransform:
             return samples
         if samples.dtype == np.int16:
             coded = codec_round_trip(samples / INT16_SCALE, self.sample_rate, codec, kbps)
-            return np.clip(np.round(coded * INT16_SCALE), -32768, 32767).astype(np.int16)
+            return to_int16(coded)
         return codec_round_trip(samples, self.sample_rate, codec, kbps)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from speech2face.audio import INT16_SCALE
 from speech2face.errors import InputError
 from speech2face.features.frontends import make_frontend
 from speech2face.files import atomic_path, sha256
@@ -108,6 +109,12 @@ def batched(function, array: np.ndarray, batch_size: int = 128):
         outputs.append({k: _numpy(v) for k, v in result.items()})
     joined = {k: np.concatenate([part[k] for part in outputs]) for k in outputs[0]}
     return joined if not all(isinstance(k, int) for k in joined) else list(joined.values())
+
+
+def voice_embeddings(voice: nn.Module, waveforms: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """int16-scale waveforms (clips, samples) -> the voice encoder's face embeddings."""
+    run = lambda w: voice(w.float() / INT16_SCALE)  # noqa: E731
+    return batched(run, waveforms, batch_size)[0]
 
 
 def _numpy(value) -> np.ndarray:

@@ -18,29 +18,13 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from speech2face.manifest import (
-    GENDERS,
-    GEOMETRY_PREFIX,
-    SPEAKERS_NAME,
-    UNKNOWN,
-    age_group_labels,
-    known_labels,
-)
+from speech2face.manifest import GEOMETRY_PREFIX, SPEAKERS_NAME, UNKNOWN
 from speech2face.params import AttributeClassifierParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import embeddings, face_images, finish, fit_best
 from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
-
-
-def attribute_classes(train: pd.DataFrame) -> dict[str, list[str]]:
-    """The classes of every categorical attribute: fixed ones, and the labelled ethnicities
-    trained on (UNKNOWN is none); no ethnicity at all when fewer than two are labelled."""
-    classes = {"gender": list(GENDERS), "age_group": age_group_labels()}
-    ethnicities = known_labels(train.ethnicity)
-    if len(ethnicities) >= 2:
-        classes["ethnicity"] = ethnicities
-    return classes
+from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
 
 
 def labelled_clips(features: Path, speakers_csv: Path) -> dict[str, pd.DataFrame]:
@@ -62,23 +46,6 @@ def labelled_clips(features: Path, speakers_csv: Path) -> dict[str, pd.DataFrame
 
 def number_columns(clips: pd.DataFrame) -> list[str]:
     return ["age", *[c for c in clips.columns if c.startswith(GEOMETRY_PREFIX)]]
-
-
-def label_table(faces: np.ndarray, clips: pd.DataFrame, classes: dict, numbers: list) -> dict:
-    """Faces with class indices (-1 for UNKNOWN or a class not trained on: no loss) and
-    numeric labels."""
-    table = {"face": faces, "numbers": clips[numbers].to_numpy(np.float32)}
-    for name, names in classes.items():
-        table[name] = pd.Categorical(clips[name], categories=names).codes.astype(np.int64)
-    return table
-
-
-def labelled_cross_entropy(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the rows with a class (target -1: none); 0 when no row has one
-    (a batch of UNKNOWN ethnicity), where the plain mean would be NaN."""
-    if bool((targets < 0).all()):
-        return scores.sum() * 0.0
-    return F.cross_entropy(scores, targets, ignore_index=-1)
 
 
 class AttributeModule(pl.LightningModule):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech2face.models.face_decoder import PatchDiscriminator
 from speech2face.params import FaceDecoderParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
@@ -25,35 +27,96 @@ from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
 
 
 class FaceDecoderModule(pl.LightningModule):
-    """Embedding -> face: L1 to the face, plus agreement of the face encoder's embeddings."""
+    """Embedding -> face. The generator's loss, each term weighted by params:
+
+    - `l1`: mean absolute difference to the true face (pixels in [0, 1]);
+    - `identity`: 1 - cosine between the face encoder's embedding of the drawn face and the
+      embedding it was drawn from;
+    - `perceptual`: mean absolute difference of the frozen face encoder's activations on the
+      drawn and the true face, at every scale (each map divided by its mean magnitude on the
+      true face, so every scale counts alike);
+    - `adversarial`: the hinge loss of a patch discriminator trained beside it (0: none).
+
+    Validation tracks the sum without the adversarial term, which the best checkpoint uses.
+    """
 
     def __init__(
-        self, net: nn.Module, teacher: nn.Module, image_size: int, lr: float, feature_weight: float
+        self,
+        net: nn.Module,
+        teacher: nn.Module,
+        discriminator: nn.Module | None,
+        image_size: int,
+        lr: float,
+        weights: dict[str, float],
     ):
         super().__init__()
-        self.net, self.teacher = net, frozen(teacher)
-        self.save_hyperparameters(ignore=["net", "teacher"])
+        self.net, self.teacher, self.discriminator = net, frozen(teacher), discriminator
+        self.automatic_optimization = False
+        self.save_hyperparameters(ignore=["net", "teacher", "discriminator"])
 
-    def model_step(self, batch: dict, split: str) -> torch.Tensor:
+    def reconstruction(self, batch: dict, split: str) -> tuple[torch.Tensor, ...]:
+        """The drawn faces, the true faces, and the weighted non-adversarial loss (logged)."""
+        weights = self.hparams.weights
         embedding = batch["embedding"].float()
         decoded = self.net(embedding)
-        l1 = F.l1_loss(decoded, face_images(batch["face"], self.hparams.image_size))
-        re_embedded, _ = self.teacher(decoded)
-        identity = F.cosine_similarity(re_embedded, embedding, dim=1).mean()
-        loss = l1 + self.hparams.feature_weight * (1.0 - identity)
-        for name, value in (("loss", loss), ("l1", l1), ("identity_cosine", identity)):
+        truth = face_images(batch["face"], self.hparams.image_size)
+        terms = {"l1": F.l1_loss(decoded, truth)}
+        maps = self.teacher.feature_maps(decoded)  # one pass serves identity and perceptual
+        re_embedded = self.teacher.embedding_of(maps[-1])
+        terms["identity"] = 1.0 - F.cosine_similarity(re_embedded, embedding, dim=1).mean()
+        if weights["perceptual"] > 0:
+            with torch.no_grad():
+                true_maps = self.teacher.feature_maps(truth)
+            terms["perceptual"] = perceptual_distance(maps, true_maps)
+        loss = sum(weights[name] * value for name, value in terms.items())
+        for name, value in (("loss", loss), *terms.items()):
             self.log(f"{split}/{name}", value, on_step=False, on_epoch=True, prog_bar=True)
-        return loss
+        return decoded, truth, loss
 
-    def training_step(self, batch: dict, _) -> torch.Tensor:
+    def training_step(self, batch: dict, _) -> None:
         self.teacher.eval()
-        return self.model_step(batch, "train")
+        optimizers = self.optimizers()
+        generator, critic = optimizers if self.discriminator else (optimizers, None)
+        decoded, truth, loss = self.reconstruction(batch, "train")
+        if critic is not None:
+            critic_loss = (
+                F.relu(1.0 - self.discriminator(truth)).mean()
+                + F.relu(1.0 + self.discriminator(decoded.detach())).mean()
+            )
+            critic.zero_grad()
+            self.manual_backward(critic_loss)
+            critic.step()
+            adversarial = -self.discriminator(decoded).mean()
+            loss = loss + self.hparams.weights["adversarial"] * adversarial
+            self.log_dict(
+                {"train/critic": critic_loss, "train/adversarial": adversarial},
+                on_step=False,
+                on_epoch=True,
+            )
+        generator.zero_grad()
+        self.manual_backward(loss)
+        generator.step()
 
     def validation_step(self, batch: dict, _) -> None:
-        self.model_step(batch, "val")
+        self.reconstruction(batch, "val")
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.net.parameters(), lr=self.hparams.lr)
+        lr = self.hparams.lr
+        generator = torch.optim.Adam(self.net.parameters(), lr=lr, betas=(0.5, 0.999))
+        if self.discriminator is None:
+            return generator
+        critic = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+        return [generator, critic]
+
+
+def perceptual_distance(drawn_maps: list, true_maps: list) -> torch.Tensor:
+    """Mean over scales of |drawn map - true map| / mean |true map| (the face encoder's
+    activations on the drawn and the true faces)."""
+    distances = [
+        (drawn - true).abs().mean() / true.abs().mean().clamp_min(1e-6)
+        for drawn, true in zip(drawn_maps, true_maps)
+    ]
+    return torch.stack(distances).mean()
 
 
 def train_face_decoder(
@@ -88,9 +151,12 @@ def train_face_decoder(
         "embedding_dim": encoder_config["embedding_dim"],
         "image_size": image_size,
         "width": params.width,
+        "convs_per_block": params.convs_per_block,
     }
     net = networks.build("face_decoder", config)
-    module = FaceDecoderModule(net, teacher, image_size, params.lr, params.feature_weight)
+    weights = dataclasses.asdict(params.loss_weights)
+    critic = PatchDiscriminator(params.width) if weights["adversarial"] > 0 else None
+    module = FaceDecoderModule(net, teacher, critic, image_size, params.lr, weights)
     with stage_run("train_face_decoder", params_path) as run_id:
         trainer = fit_best(module, data, params, run_id, "val/loss", "min", **overrides)
         if not trainer.is_global_zero:

@@ -18,23 +18,44 @@ from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import EMBEDDINGS, LOGITS, face_images, finish, fit_best
 from speech2face.training.data import ArrayDataModule, ArrayDataset, feature_splits, load_split
+from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
 
 
 class FaceEncoderModule(pl.LightningModule):
-    """The teacher: identity classification from faces."""
+    """The teacher: identity classification from faces, and, with `attribute_weight` > 0,
+    the labelled attributes (`classes`: attribute -> class names) read from the embedding by
+    linear heads that only training uses, so that the embedding carries what a face shows of
+    them (VGG-Face learns that from millions of identities; a few hundred do not teach it)."""
 
     def __init__(
-        self, net: nn.Module, n_identities: int, image_size: int, lr: float, weight_decay: float
+        self,
+        net: nn.Module,
+        n_identities: int,
+        image_size: int,
+        lr: float,
+        weight_decay: float,
+        classes: dict[str, list[str]],
+        attribute_weight: float,
     ):
         super().__init__()
         self.net = net
         self.save_hyperparameters(ignore=["net"])
         self.train_accuracy = MulticlassAccuracy(n_identities)
         self.val_accuracy = MulticlassAccuracy(n_identities)
+        dim = net.head.in_features
+        self.attribute_heads = nn.ModuleDict(
+            {name: nn.Linear(dim, len(names)) for name, names in classes.items()}
+            if attribute_weight > 0
+            else {}
+        )
 
     def model_step(self, batch: dict, split: str) -> torch.Tensor:
-        _, logits = self.net(face_images(batch["face"], self.hparams.image_size))
+        embedding, logits = self.net(face_images(batch["face"], self.hparams.image_size))
         loss = F.cross_entropy(logits, batch["label"])
+        for name, head in self.attribute_heads.items():
+            attribute_loss = labelled_cross_entropy(head(embedding), batch[name])
+            self.log(f"{split}/{name}_loss", attribute_loss, on_step=False, on_epoch=True)
+            loss = loss + self.hparams.attribute_weight * attribute_loss
         accuracy = getattr(self, f"{split}_accuracy")
         accuracy(logits, batch["label"])
         self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, prog_bar=True)
@@ -74,7 +95,8 @@ def train_face_encoder(
     labels = clips.speaker_id.map({s: i for i, s in enumerate(speakers)}).to_numpy(np.int64)
     held = heldout_rows(clips)
     fit = np.setdiff1d(clips.row.to_numpy(), held)
-    table = {"face": arrays["face"], "label": labels}
+    classes = attribute_classes(clips)
+    table = label_table(arrays["face"], clips, classes, []) | {"label": labels}
     data = ArrayDataModule(
         ArrayDataset(table, fit),
         ArrayDataset(table, held),
@@ -90,7 +112,13 @@ def train_face_encoder(
     }
     net = networks.build("face_encoder", config)
     module = FaceEncoderModule(
-        net, len(speakers), params.image_size, params.lr, params.weight_decay
+        net,
+        len(speakers),
+        params.image_size,
+        params.lr,
+        params.weight_decay,
+        classes,
+        params.attribute_weight,
     )
     with stage_run("train_face_encoder", params_path) as run_id:
         trainer = fit_best(module, data, params, run_id, "val/accuracy", "max", **overrides)

@@ -105,6 +105,18 @@ def start_at(net: torch.nn.Module, embedding: np.ndarray) -> None:
         last.weight.mul_(0.1)
 
 
+def voice_encoder_config(params: VoiceEncoderParams, sample_rate: int, encoder_dir: Path) -> dict:
+    """The voice encoder's constructor arguments: its params, and the teacher's embedding size."""
+    return {
+        "frontend": params.frontend,
+        "sample_rate": sample_rate,
+        "n_mels": params.n_mels,
+        "embedding_dim": networks.config(encoder_dir)["embedding_dim"],
+        "width": params.width,
+        "dropout": params.dropout,
+    }
+
+
 def train_voice_encoder(
     params: VoiceEncoderParams,
     features: Path,
@@ -139,15 +151,7 @@ def train_voice_encoder(
         params.trainer.batch_size,
         params.trainer.workers,
     )
-    embedding_dim = networks.config(encoder_dir)["embedding_dim"]
-    config = {
-        "frontend": params.frontend,
-        "sample_rate": meta["sample_rate"],
-        "n_mels": params.n_mels,
-        "embedding_dim": embedding_dim,
-        "width": params.width,
-        "dropout": params.dropout,
-    }
+    config = voice_encoder_config(params, meta["sample_rate"], encoder_dir)
     net = networks.build("voice_encoder", config)
     mean_embedding = np.asarray(train["embedding"]).mean(axis=0)
     start_at(net, mean_embedding)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import Truth, speaker_ranks
 from speech2face.manifest import GROUP_COLUMNS, UNKNOWN
 from speech2face.training import networks
@@ -27,8 +26,7 @@ def recall_at_5_by_group(
     sample_rate = json.loads((features / "meta.json").read_text())["sample_rate"]
     crop = int(round(crop_seconds * sample_rate))
     arrays, clips = load_split(features, "val")
-    run = lambda w: net(w.float() / INT16_SCALE)  # noqa: E731
-    predicted = networks.batched(run, arrays["waveform"][:, :crop])[0].astype(np.float64)
+    predicted = networks.voice_embeddings(net, arrays["waveform"][:, :crop]).astype(np.float64)
     target = np.asarray(embeddings(embeddings_dir, "val"), dtype=np.float64)
     hit = speaker_ranks(predicted, Truth(target, clips.speaker_id.to_numpy(), {})) < 5
     recall = {OVERALL: float(hit.mean())}

@@ -1,0 +1,117 @@
+"""The decoder's ablation: what each change to the teacher or the decoder buys in the decoder
+ceiling (attributes read on faces drawn from the true embedding vs on the true faces), in
+sharpness and in spread, on the test speakers of the project's features.
+
+Each variant is params.yaml with some values changed; for each, the face encoder, the decoder
+and the attribute classifier (the judge, which also learns from that decoder's faces) are
+trained by the stages' own commands into a temporary folder, and the test faces are measured
+as `evaluate` measures them. Run from the project root after `dvc repro` (about 5 minutes a
+variant here, one at a time: two at once on 2 cores slow each other tenfold):
+
+    .venv/bin/python scripts/decoder_ablation.py "default:" \\
+        "no critic:train_face_decoder.loss_weights.adversarial=0" \\
+        "identity-only teacher:train_face_encoder.attribute_weight=0"
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from speech2face.evaluation.face_quality import face_quality, true_faces
+from speech2face.manifest import GROUP_COLUMNS
+from speech2face.paths import FEATURES, PARAMS, RAW
+from speech2face.training import networks
+from speech2face.training.common import embeddings
+from speech2face.training.data import load_split
+
+CLI = str(Path(sys.executable).with_name("speech2face"))
+STAGES = ("train_face_encoder", "train_face_decoder", "train_attribute_classifier")
+
+
+def variant(text: str) -> tuple[str, dict[str, object]]:
+    """'name:key=value,key=value' -> (name, {dotted key: YAML value})."""
+    name, _, changes = text.partition(":")
+    pairs = [item.split("=", 1) for item in changes.split(",") if item]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit(f"{text!r}: expected name:key=value,key=value")
+    return name, {key: yaml.safe_load(value) for key, value in pairs}
+
+
+def changed_params(changes: dict[str, object], path: Path) -> Path:
+    document = yaml.safe_load(PARAMS.read_text())
+    for key, value in changes.items():
+        *parents, last = key.split(".")
+        section = document
+        for part in parents:
+            section = section[part]
+        if last not in section:
+            raise SystemExit(f"{key}: no such value in {PARAMS}")
+        section[last] = value
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def train(params: Path, folder: Path) -> float:
+    """The three stages into `folder`; the seconds the decoder stage took."""
+    common = ["--params", params, "--features", FEATURES, "--models", folder / "models"]
+    common += ["--embeddings", folder / "embeddings", "--metrics", folder / "metrics"]
+    seconds = 0.0
+    for stage in STAGES:
+        extra = ["--raw", RAW] if stage == "train_attribute_classifier" else []
+        start = time.perf_counter()
+        command = [CLI, stage, *map(str, common + extra)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start if stage == "train_face_decoder" else seconds
+    return seconds
+
+
+def measure(folder: Path) -> dict[str, float]:
+    """Ceiling per attribute (and gender per gender), sharpness and spread ratios."""
+    arrays, clips = load_split(FEATURES, "test")
+    decoder = networks.load(folder / "models" / "face_decoder")
+    judge = networks.load(folder / "models" / "attribute_classifier")
+    target = np.asarray(embeddings(folder / "embeddings", "test"))
+    drawn = networks.batched(lambda e: decoder(e.float()), target)[0]
+    truth = true_faces(arrays["face"], drawn.shape[-1])
+    on_drawn = networks.batched(judge.describe, drawn)
+    on_true = networks.batched(judge.describe, truth)
+    agree = {name: on_drawn[name] == on_true[name] for name in GROUP_COLUMNS if name in on_true}
+    result = {name: float(same.mean()) for name, same in agree.items()}
+    for gender in ("female", "male"):
+        result[f"gender {gender}"] = float(agree["gender"][clips.gender == gender].mean())
+    return result | face_quality(drawn, truth).mean().to_dict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="+", help="name:key=value,key=value (none: as is)")
+    args = parser.parse_args()
+    variants = [variant(text) for text in args.variants]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="s2f-ablation-") as temporary:
+        store = Path(temporary) / "mlflow.db"
+        os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{store}")  # runs kept aside
+        for index, (name, changes) in enumerate(variants):
+            folder = Path(temporary) / str(index)
+            folder.mkdir()
+            seconds = train(changed_params(changes, folder / "params.yaml"), folder)
+            rows.append({"variant": name, **measure(folder), "decoder s": seconds})
+            print(rows[-1], flush=True)
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |\n|" + " --- |" * len(columns))
+    for row in rows:
+        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
