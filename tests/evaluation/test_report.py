@@ -56,7 +56,7 @@ def _quality() -> pd.DataFrame:
     groups = _groups()
     rows = groups[groups.system.isin(["voice", "ceiling"]) & (groups.metric == "l1")]
     return pd.concat(
-        [rows.assign(metric=name) for name in ("sharpness_ratio", "spread_ratio")]
+        [rows.assign(metric=name) for name in ("sharpness_ratio", "detail_ratio", "spread_ratio")]
     ).drop(columns="beyond_shuffled")
 
 
@@ -251,12 +251,12 @@ def test_the_report_sets_each_condition_beside_the_clean_test():
 
 def test_the_report_gives_the_decoder_ceiling_per_group_and_how_its_faces_look():
     section = _report(SYNTHETIC).split("## The decoder")[1].split("\n## ")[0]
-    assert "sharpness ratio" in section and "spread ratio" in section
+    assert all(name in section for name in ("sharpness ratio", "detail ratio", "spread ratio"))
     ceiling = section.split("per group:")[1].split("overall:")[0]
     header = ceiling.strip().splitlines()[0]
     assert "gender_agreement" in header and "age_group_agreement" in header
     rows = [line for line in ceiling.splitlines() if line.startswith("| gender |")]
     assert [row.split(" | ")[1] for row in rows] == ["female", "male"]
-    assert all(row.count("0.500 [0.400, 0.600]") == 4 for row in rows)
+    assert all(row.count("0.500 [0.400, 0.600]") == 5 for row in rows)
     systems = section.split("overall:")[1]
     assert "| true embedding |" in systems and "| face from voice |" in systems

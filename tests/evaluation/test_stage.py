@@ -27,13 +27,15 @@ def test_summary_gives_the_decoder_ceiling_sharpness_and_spread_with_intervals(e
         for attribute in ("gender", "age_group")
         for group in ("", "_female", "_male")
     ]
-    names += [f"{s}_{m}_ratio" for s in ("ceiling", "voice") for m in ("sharpness", "spread")]
+    names += [
+        f"{s}_{m}_ratio" for s in ("ceiling", "voice") for m in ("sharpness", "detail", "spread")
+    ]
     for name in names:
         assert decoder[f"{name}_low"] <= decoder[name] <= decoder[f"{name}_high"], name
-    assert 0.0 < decoder["ceiling_sharpness_ratio"] and 0.0 < decoder["voice_spread_ratio"]
+    assert decoder["ceiling_sharpness_ratio"] > 0.0 and decoder["voice_spread_ratio"] > 0.0
     quality = pd.read_csv(evaluated / "face_quality.csv")
     assert set(quality.system) >= {"voice", "ceiling"}
-    assert set(quality.metric) == {"sharpness_ratio", "spread_ratio"}
+    assert set(quality.metric) == {"sharpness_ratio", "detail_ratio", "spread_ratio"}
     assert "## The decoder" in (evaluated / "evaluation.md").read_text()
 
 

@@ -81,7 +81,7 @@ def summary_document(evaluation: Evaluation) -> dict:
 
 def _decoder_summary(evaluation: Evaluation) -> dict:
     """metrics.json `decoder`: `ceiling_<attribute>_agreement` (read on the faces drawn from the
-    true embedding vs on the true faces) and `<ceiling|voice>_<sharpness|spread>_ratio`,
+    true embedding vs on the true faces) and `<ceiling|voice>_<sharpness|detail|spread>_ratio`,
     overall and per gender (`_female`, ...), each with its interval."""
     groups, quality = evaluation.groups, evaluation.face_quality
     rows = pd.concat(

@@ -284,11 +284,17 @@ DECODER_TEXT = (
     "the same value on the face drawn from the true face embedding as on the true face: how "
     "much of that attribute the decoder carries from an embedding to a face. Sharpness ratio: "
     "the variance of the Laplacian of the drawn faces over its mean on the true faces (1 = as "
-    "sharp). Spread ratio: how far the drawn faces lie from their mean face over how far the "
-    "true faces lie from theirs (0 = one face for everyone); true faces also vary in light, "
-    "background and clothes, which a canonical face leaves out, so less than 1 is expected."
+    "sharp). Detail ratio: the same after a 3×3 binomial blur of both, which flattens a "
+    "pixel checkerboard: the sharpness that is not that artefact. Spread ratio: how far the "
+    "drawn faces lie from their mean face over how far the true faces lie from theirs (0 = one "
+    "face for everyone); true faces also vary in light, background and clothes, which a "
+    "canonical face leaves out, so less than 1 is expected."
 )
-QUALITY_NAMES = {"sharpness_ratio": "sharpness ratio", "spread_ratio": "spread ratio"}
+QUALITY_NAMES = {
+    "sharpness_ratio": "sharpness ratio",
+    "detail_ratio": "detail ratio",
+    "spread_ratio": "spread ratio",
+}
 
 
 def _decoder(evaluation: Evaluation) -> list[str]:
