@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from speech2face.evaluation.face_quality import face_quality, true_faces
+from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
 from speech2face.manifest import GROUP_COLUMNS
 from speech2face.paths import FEATURES, PARAMS, RAW
 from speech2face.training import networks
@@ -75,7 +75,9 @@ def train(params: Path, folder: Path) -> float:
 
 
 def measure(folder: Path) -> dict[str, float]:
-    """Ceiling per attribute (and gender per gender), sharpness and spread ratios."""
+    """Ceiling per attribute (and gender per gender); the judge's agreement with itself on
+    each true face and its mirror image (`<attribute> mirror`: how far its own reading holds
+    when nothing about the person changes); sharpness, detail and spread ratios."""
     arrays, clips = load_split(FEATURES, "test")
     decoder = networks.load(folder / "models" / "face_decoder")
     judge = networks.load(folder / "models" / "attribute_classifier")
@@ -84,11 +86,15 @@ def measure(folder: Path) -> dict[str, float]:
     truth = true_faces(arrays["face"], drawn.shape[-1])
     on_drawn = networks.batched(judge.describe, drawn)
     on_true = networks.batched(judge.describe, truth)
-    agree = {name: on_drawn[name] == on_true[name] for name in GROUP_COLUMNS if name in on_true}
+    on_mirror = networks.batched(judge.describe, np.ascontiguousarray(truth[..., ::-1]))
+    names = [name for name in GROUP_COLUMNS if name in on_true]
+    agree = {name: on_drawn[name] == on_true[name] for name in names}
     result = {name: float(same.mean()) for name, same in agree.items()}
     for gender in ("female", "male"):
         result[f"gender {gender}"] = float(agree["gender"][clips.gender == gender].mean())
-    return result | face_quality(drawn, truth).mean().to_dict()
+    for name in names:
+        result[f"{name} mirror"] = float(np.mean(on_mirror[name] == on_true[name]))
+    return result | face_quality(drawn, quality_reference(truth)).mean().to_dict()
 
 
 def main() -> None:

@@ -254,6 +254,8 @@ class AttributeClassifierParams:
     number_weight: float
     decoded_faces: bool
     own_trunk: tuple[str, ...]
+    max_shift: float
+    lr_decay: float
     trainer: TrainerParams
 
 

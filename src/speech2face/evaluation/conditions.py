@@ -42,7 +42,8 @@ class Measured:
 
     tables: dict[str, pd.DataFrame]  # "voice", "shuffled" -> clip_metrics table
     predicted: np.ndarray
-    reading: dict[str, np.ndarray]  # the classifier on the faces decoded from `predicted`
+    drawn: np.ndarray  # the faces decoded from `predicted`, (N, 3, H, W) in [0, 1]
+    reading: dict[str, np.ndarray]  # the classifier on `drawn`
 
 
 def mean_table(tables: list[pd.DataFrame]) -> pd.DataFrame:
@@ -53,7 +54,8 @@ def measure(readers, waveforms: np.ndarray, truth: Truth, params: EvaluateParams
     """The voice encoder on `waveforms` (int16 scale) against `truth`, and the shuffled control
     (its predictions paired with other speakers' faces)."""
     predicted = readers.voice(waveforms).astype(np.float64)
-    reading = readers.read(readers.decode(predicted))
+    drawn = readers.decode(predicted)
+    reading = readers.read(drawn)
     ks = params.recall_ks
     pairings = shuffled_pairings(truth.speakers, params.shuffles, params.seed)
     shuffled = [
@@ -64,7 +66,7 @@ def measure(readers, waveforms: np.ndarray, truth: Truth, params: EvaluateParams
         "voice": clip_metrics(predicted, reading, truth, ks),
         "shuffled": mean_table(shuffled),
     }
-    return Measured(tables, predicted, reading)
+    return Measured(tables, predicted, drawn, reading)
 
 
 def snr_db(condition: str) -> float | None:

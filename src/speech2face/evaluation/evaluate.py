@@ -18,7 +18,7 @@ import torch
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
 from speech2face.evaluation.conditions import condition_groups, measure
 from speech2face.evaluation.controls import oracle_embeddings
-from speech2face.evaluation.face_quality import face_quality, true_faces
+from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
 from speech2face.evaluation.groups import group_table
 from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, UNKNOWN, read_corpus_card
 from speech2face.params import EvaluateParams
@@ -162,8 +162,8 @@ def evaluate(
         )
         if oracle is not None:
             predictions["oracle"] = oracle
-    drawn = {system: readers.decode(predicted) for system, predicted in predictions.items()}
     controls = [s for s in predictions if s != "voice"]  # the voice is measured already
+    drawn = {"voice": clean.drawn} | {s: readers.decode(predictions[s]) for s in controls}
     readings = {"voice": clean.reading}
     readings |= {s: readers.read(drawn[s]) for s in controls}
     ks = params.recall_ks
@@ -172,8 +172,8 @@ def evaluate(
     tables["shuffled"] = clean.tables["shuffled"]
     groups, gaps = _summarise(tables, clips, params)
     groups = _mark_beyond_shuffled(groups)
-    true_images = true_faces(arrays["face"], drawn["voice"].shape[-1])
-    quality = {system: face_quality(faces, true_images) for system, faces in drawn.items()}
+    reference = quality_reference(true_faces(arrays["face"], clean.drawn.shape[-1]))
+    quality = {system: face_quality(faces, reference) for system, faces in drawn.items()}
     quality_groups = _summarise(quality, clips, params)[0]
     grid, titles = _grid(readers, arrays["face"], clean.predicted, target, clips, params)
     rate = json.loads((features / "meta.json").read_text())["sample_rate"]

@@ -13,6 +13,8 @@ Both are per-clip columns, so that the evaluation's group bootstrap gives them i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
@@ -40,11 +42,13 @@ def binomial_blur(images: torch.Tensor) -> torch.Tensor:
     return F.conv2d(padded, _BINOMIAL.expand(channels, 1, 3, 3), groups=channels)
 
 
-def _sharpness_ratio(drawn: np.ndarray, truth: np.ndarray, prepare) -> np.ndarray:
-    """Per drawn face: the Laplacian variance of `prepare(face)`, over its mean on the truth."""
-    drawn_sharpness = networks.batched(lambda x: laplacian_variance(prepare(x)), drawn)[0]
-    true_sharpness = networks.batched(lambda x: laplacian_variance(prepare(x)), truth)[0]
-    return drawn_sharpness / true_sharpness.mean()
+def _sharpness(images: np.ndarray, prepare) -> np.ndarray:
+    """Per face: the Laplacian variance of `prepare(face)`."""
+    return networks.batched(lambda x: laplacian_variance(prepare(x)), images)[0]
+
+
+def _unblurred(images: torch.Tensor) -> torch.Tensor:
+    return images
 
 
 def _distance_from_mean(images: np.ndarray) -> np.ndarray:
@@ -52,18 +56,36 @@ def _distance_from_mean(images: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((flat - flat.mean(axis=0)) ** 2, axis=1))
 
 
+@dataclass(frozen=True)
+class QualityReference:
+    """The true test faces' means the ratios divide by, measured once for every system."""
+
+    sharpness: float
+    detail: float
+    spread: float
+
+
+def quality_reference(truth: np.ndarray) -> QualityReference:
+    """The reference of the true faces (N, 3, H, W) in [0, 1]."""
+    return QualityReference(
+        float(_sharpness(truth, _unblurred).mean()),
+        float(_sharpness(truth, binomial_blur).mean()),
+        float(_distance_from_mean(truth).mean()),
+    )
+
+
 def true_faces(faces: np.ndarray, size: int) -> np.ndarray:
     """uint8 faces (N, H, W, 3) -> (N, 3, size, size) in [0, 1], as the decoder draws them."""
     return networks.batched(lambda batch: face_images(batch, size), faces)[0]
 
 
-def face_quality(drawn: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
-    """Per clip: the sharpness, detail and spread of the drawn faces against the true faces
-    (both (N, 3, H, W) in [0, 1], the same size)."""
+def face_quality(drawn: np.ndarray, reference: QualityReference) -> pd.DataFrame:
+    """Per clip: the sharpness, detail and spread of the drawn faces ((N, 3, H, W) in [0, 1],
+    the size of the true faces `reference` was measured on) against the true faces."""
     return pd.DataFrame(
         {
-            "sharpness_ratio": _sharpness_ratio(drawn, truth, lambda x: x),
-            "detail_ratio": _sharpness_ratio(drawn, truth, binomial_blur),
-            "spread_ratio": _distance_from_mean(drawn) / _distance_from_mean(truth).mean(),
+            "sharpness_ratio": _sharpness(drawn, _unblurred) / reference.sharpness,
+            "detail_ratio": _sharpness(drawn, binomial_blur) / reference.detail,
+            "spread_ratio": _distance_from_mean(drawn) / reference.spread,
         }
     )

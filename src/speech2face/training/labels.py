@@ -20,10 +20,14 @@ def attribute_classes(train: pd.DataFrame) -> dict[str, list[str]]:
     return classes
 
 
-def label_table(faces: np.ndarray, clips: pd.DataFrame, classes: dict, numbers: list) -> dict:
-    """Faces with class indices (-1 for UNKNOWN or a class not trained on: no loss) and
-    numeric labels."""
-    table = {"face": faces, "numbers": clips[numbers].to_numpy(np.float32)}
+def label_table(
+    faces: np.ndarray, clips: pd.DataFrame, classes: dict, numbers: list | None = None
+) -> dict:
+    """Faces with class indices (-1 for UNKNOWN or a class not trained on: no loss) and, when
+    `numbers` names columns, their numeric labels."""
+    table = {"face": faces}
+    if numbers:
+        table["numbers"] = clips[numbers].to_numpy(np.float32)
     for name, names in classes.items():
         table[name] = pd.Categorical(clips[name], categories=names).codes.astype(np.int64)
     return table

@@ -52,7 +52,14 @@ class AttributeModule(pl.LightningModule):
     """Cross-entropy per attribute plus the squared error of the standardised numbers."""
 
     def __init__(
-        self, net: nn.Module, image_size: int, lr: float, weight_decay: float, number_weight: float
+        self,
+        net: nn.Module,
+        image_size: int,
+        lr: float,
+        weight_decay: float,
+        number_weight: float,
+        max_shift: float = 0.0,
+        lr_decay: float = 1.0,
     ):
         super().__init__()
         self.net = net
@@ -66,7 +73,10 @@ class AttributeModule(pl.LightningModule):
         )
 
     def model_step(self, batch: dict, split: str) -> torch.Tensor:
-        logits, values = self.net(face_images(batch["face"], self.hparams.image_size))
+        images = face_images(batch["face"], self.hparams.image_size)
+        if split == "train" and self.hparams.max_shift > 0:
+            images = jitter(images, self.hparams.max_shift)
+        logits, values = self.net(images)
         loss = 0.0
         for name, scores in logits.items():
             loss = loss + labelled_cross_entropy(scores, batch[name])
@@ -91,9 +101,23 @@ class AttributeModule(pl.LightningModule):
         self.model_step(batch, "val")
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(
+        optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
         )
+        decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.lr_decay)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": decay, "interval": "epoch"}}
+
+
+def jitter(images: torch.Tensor, max_shift: float) -> torch.Tensor:
+    """Each image mirrored with probability 1/2 and moved by up to `max_shift` of its side
+    each way (borders repeated): neither changes who the face is or its geometry."""
+    n = len(images)
+    theta = torch.zeros(n, 2, 3, device=images.device)
+    mirror = torch.randint(0, 2, (n,), device=images.device) * 2 - 1
+    theta[:, 0, 0], theta[:, 1, 1] = mirror.float(), 1.0
+    theta[:, :, 2] = (torch.rand(n, 2, device=images.device) * 2 - 1) * 2 * max_shift
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, padding_mode="border", align_corners=False)
 
 
 def face_arrays(split_faces, split_embeddings, decoder: nn.Module | None, size: int):
@@ -176,7 +200,13 @@ def train_attribute_classifier(
     }
     net = networks.build("attribute_classifier", config)
     module = AttributeModule(
-        net, params.image_size, params.lr, params.weight_decay, params.number_weight
+        net,
+        params.image_size,
+        params.lr,
+        params.weight_decay,
+        params.number_weight,
+        params.max_shift,
+        params.lr_decay,
     )
     with stage_run("train_attribute_classifier", params_path) as run_id:
         trainer = fit_best(module, data, params, run_id, "val/loss", "min", **overrides)

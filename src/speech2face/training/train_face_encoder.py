@@ -96,7 +96,7 @@ def train_face_encoder(
     held = heldout_rows(clips)
     fit = np.setdiff1d(clips.row.to_numpy(), held)
     classes = attribute_classes(clips)
-    table = label_table(arrays["face"], clips, classes, []) | {"label": labels}
+    table = label_table(arrays["face"], clips, classes) | {"label": labels}
     data = ArrayDataModule(
         ArrayDataset(table, fit),
         ArrayDataset(table, held),
