@@ -5,12 +5,16 @@ sharpness and in spread, on the test speakers of the project's features.
 Each variant is params.yaml with some values changed; for each, the face encoder, the decoder
 and the attribute classifier (the judge, which also learns from that decoder's faces) are
 trained by the stages' own commands into a temporary folder, and the test faces are measured
-as `evaluate` measures them. Run from the project root after `dvc repro` (about 5 minutes a
-variant here, one at a time: two at once on 2 cores slow each other tenfold):
+as `evaluate` measures them. With `--judge-only`, only the judge is trained, against the
+project's own face encoder and decoder: how much the ceiling owes to the judge's training.
+Run from the project root after `dvc repro` (about 5 minutes a variant here, 2 judge-only;
+one at a time: two at once on 2 cores slow each other tenfold):
 
     .venv/bin/python scripts/decoder_ablation.py "default:" \\
         "no critic:train_face_decoder.loss_weights.adversarial=0" \\
         "identity-only teacher:train_face_encoder.attribute_weight=0"
+    .venv/bin/python scripts/decoder_ablation.py --judge-only "seed 4:" \\
+        "seed 5:train_attribute_classifier.seed=5"
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ import yaml
 
 from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
 from speech2face.manifest import GROUP_COLUMNS
-from speech2face.paths import FEATURES, PARAMS, RAW
+from speech2face.paths import EMBEDDINGS, FEATURES, MODELS, PARAMS, RAW
 from speech2face.training import networks
 from speech2face.training.common import embeddings
 from speech2face.training.data import load_split
 
 CLI = str(Path(sys.executable).with_name("speech2face"))
 STAGES = ("train_face_encoder", "train_face_decoder", "train_attribute_classifier")
+MOVE_PX = 2  # the judge's own agreement with itself on each true face moved by this much
 
 
 def variant(text: str) -> tuple[str, dict[str, object]]:
@@ -60,12 +65,18 @@ def changed_params(changes: dict[str, object], path: Path) -> Path:
     return path
 
 
-def train(params: Path, folder: Path) -> float:
-    """The three stages into `folder`; the seconds the decoder stage took."""
+def train(params: Path, folder: Path, stages: tuple[str, ...]) -> float:
+    """`stages` into `folder` (the project's face encoder, decoder and embeddings for those
+    left out); the seconds the decoder stage took (0 when not trained)."""
+    if stages[0] != STAGES[0]:
+        (folder / "models").mkdir()
+        for name in ("face_encoder", "face_decoder"):
+            (folder / "models" / name).symlink_to((MODELS / name).resolve())
+        (folder / "embeddings").symlink_to(EMBEDDINGS.resolve())
     common = ["--params", params, "--features", FEATURES, "--models", folder / "models"]
     common += ["--embeddings", folder / "embeddings", "--metrics", folder / "metrics"]
     seconds = 0.0
-    for stage in STAGES:
+    for stage in stages:
         extra = ["--raw", RAW] if stage == "train_attribute_classifier" else []
         start = time.perf_counter()
         command = [CLI, stage, *map(str, common + extra)]
@@ -76,8 +87,8 @@ def train(params: Path, folder: Path) -> float:
 
 def measure(folder: Path) -> dict[str, float]:
     """Ceiling per attribute (and gender per gender); the judge's agreement with itself on
-    each true face and its mirror image (`<attribute> mirror`: how far its own reading holds
-    when nothing about the person changes); sharpness, detail and spread ratios."""
+    each true face and the face moved by MOVE_PX (`<attribute> moved`: how far its own reading
+    holds when nothing about the person changes); sharpness, detail and spread ratios."""
     arrays, clips = load_split(FEATURES, "test")
     decoder = networks.load(folder / "models" / "face_decoder")
     judge = networks.load(folder / "models" / "attribute_classifier")
@@ -86,21 +97,24 @@ def measure(folder: Path) -> dict[str, float]:
     truth = true_faces(arrays["face"], drawn.shape[-1])
     on_drawn = networks.batched(judge.describe, drawn)
     on_true = networks.batched(judge.describe, truth)
-    on_mirror = networks.batched(judge.describe, np.ascontiguousarray(truth[..., ::-1]))
+    moved = np.pad(truth, ((0, 0), (0, 0), (MOVE_PX, 0), (MOVE_PX, 0)), mode="edge")
+    on_moved = networks.batched(judge.describe, moved[..., : truth.shape[2], : truth.shape[3]])
     names = [name for name in GROUP_COLUMNS if name in on_true]
     agree = {name: on_drawn[name] == on_true[name] for name in names}
     result = {name: float(same.mean()) for name, same in agree.items()}
     for gender in ("female", "male"):
         result[f"gender {gender}"] = float(agree["gender"][clips.gender == gender].mean())
     for name in names:
-        result[f"{name} mirror"] = float(np.mean(on_mirror[name] == on_true[name]))
+        result[f"{name} moved"] = float(np.mean(on_moved[name] == on_true[name]))
     return result | face_quality(drawn, quality_reference(truth)).mean().to_dict()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", help="name:key=value,key=value (none: as is)")
+    parser.add_argument("--judge-only", action="store_true", help="train the judge alone")
     args = parser.parse_args()
+    stages = STAGES[-1:] if args.judge_only else STAGES
     variants = [variant(text) for text in args.variants]
     rows = []
     with tempfile.TemporaryDirectory(prefix="s2f-ablation-") as temporary:
@@ -109,7 +123,7 @@ def main() -> None:
         for index, (name, changes) in enumerate(variants):
             folder = Path(temporary) / str(index)
             folder.mkdir()
-            seconds = train(changed_params(changes, folder / "params.yaml"), folder)
+            seconds = train(changed_params(changes, folder / "params.yaml"), folder, stages)
             rows.append({"variant": name, **measure(folder), "decoder s": seconds})
             print(rows[-1], flush=True)
     columns = list(rows[0])
