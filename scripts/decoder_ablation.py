@@ -65,9 +65,9 @@ def changed_params(changes: dict[str, object], path: Path) -> Path:
     return path
 
 
-def train(params: Path, folder: Path, stages: tuple[str, ...]) -> float:
+def train(params: Path, folder: Path, stages: tuple[str, ...]) -> dict[str, float]:
     """`stages` into `folder` (the project's face encoder, decoder and embeddings for those
-    left out); the seconds the decoder stage took (0 when not trained)."""
+    left out); the seconds the decoder stage took, when it was trained."""
     if stages[0] != STAGES[0]:
         (folder / "models").mkdir()
         for name in ("face_encoder", "face_decoder"):
@@ -75,13 +75,14 @@ def train(params: Path, folder: Path, stages: tuple[str, ...]) -> float:
         (folder / "embeddings").symlink_to(EMBEDDINGS.resolve())
     common = ["--params", params, "--features", FEATURES, "--models", folder / "models"]
     common += ["--embeddings", folder / "embeddings", "--metrics", folder / "metrics"]
-    seconds = 0.0
+    seconds = {}
     for stage in stages:
         extra = ["--raw", RAW] if stage == "train_attribute_classifier" else []
         start = time.perf_counter()
         command = [CLI, stage, *map(str, common + extra)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        seconds = time.perf_counter() - start if stage == "train_face_decoder" else seconds
+        if stage == "train_face_decoder":
+            seconds["decoder s"] = time.perf_counter() - start
     return seconds
 
 
@@ -124,7 +125,7 @@ def main() -> None:
             folder = Path(temporary) / str(index)
             folder.mkdir()
             seconds = train(changed_params(changes, folder / "params.yaml"), folder, stages)
-            rows.append({"variant": name, **measure(folder), "decoder s": seconds})
+            rows.append({"variant": name, **measure(folder), **seconds})
             print(rows[-1], flush=True)
     columns = list(rows[0])
     print("| " + " | ".join(columns) + " |\n|" + " --- |" * len(columns))

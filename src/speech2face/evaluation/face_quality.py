@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from speech2face.training import networks
 from speech2face.training.common import face_images
 
-METRICS = ("sharpness_ratio", "detail_ratio", "spread_ratio")
 _LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
 _BINOMIAL = (torch.tensor([1.0, 2.0, 1.0])[:, None] * torch.tensor([1.0, 2.0, 1.0])) / 16.0
 
@@ -42,13 +41,10 @@ def binomial_blur(images: torch.Tensor) -> torch.Tensor:
     return F.conv2d(padded, _BINOMIAL.expand(channels, 1, 3, 3), groups=channels)
 
 
-def _sharpness(images: np.ndarray, prepare) -> np.ndarray:
-    """Per face: the Laplacian variance of `prepare(face)`."""
+def _sharpness(images: np.ndarray, blurred: bool = False) -> np.ndarray:
+    """Per face: the Laplacian variance of the face, or of its binomial blur."""
+    prepare = binomial_blur if blurred else torch.as_tensor
     return networks.batched(lambda x: laplacian_variance(prepare(x)), images)[0]
-
-
-def _unblurred(images: torch.Tensor) -> torch.Tensor:
-    return images
 
 
 def _distance_from_mean(images: np.ndarray) -> np.ndarray:
@@ -68,8 +64,8 @@ class QualityReference:
 def quality_reference(truth: np.ndarray) -> QualityReference:
     """The reference of the true faces (N, 3, H, W) in [0, 1]."""
     return QualityReference(
-        float(_sharpness(truth, _unblurred).mean()),
-        float(_sharpness(truth, binomial_blur).mean()),
+        float(_sharpness(truth).mean()),
+        float(_sharpness(truth, blurred=True).mean()),
         float(_distance_from_mean(truth).mean()),
     )
 
@@ -84,8 +80,8 @@ def face_quality(drawn: np.ndarray, reference: QualityReference) -> pd.DataFrame
     the size of the true faces `reference` was measured on) against the true faces."""
     return pd.DataFrame(
         {
-            "sharpness_ratio": _sharpness(drawn, _unblurred) / reference.sharpness,
-            "detail_ratio": _sharpness(drawn, binomial_blur) / reference.detail,
+            "sharpness_ratio": _sharpness(drawn) / reference.sharpness,
+            "detail_ratio": _sharpness(drawn, blurred=True) / reference.detail,
             "spread_ratio": _distance_from_mean(drawn) / reference.spread,
         }
     )
