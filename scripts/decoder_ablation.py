@@ -20,6 +20,7 @@ one at a time: two at once on 2 cores slow each other tenfold):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -29,6 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
 from speech2face.manifest import GROUP_COLUMNS
@@ -40,6 +45,19 @@ from speech2face.training.data import load_split
 CLI = str(Path(sys.executable).with_name("speech2face"))
 STAGES = ("train_face_encoder", "train_face_decoder", "train_attribute_classifier")
 MOVE_PX = 2  # the judge's own agreement with itself on each true face moved by this much
+PROBE_FOLDS = 5  # test speakers split this many ways for the embedding's probe
+
+
+def probe_agreement(embedding: np.ndarray, reading: np.ndarray, speakers: np.ndarray) -> float:
+    """How often a linear read of the face embedding, fitted on the other test speakers
+    (grouped k-fold), gives the judge's reading of the true face: how much of that reading
+    the embedding, all a decoder sees, carries in plain view."""
+    if len(np.unique(reading)) < 2:
+        return 1.0
+    probe = make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=5000))
+    folds = GroupKFold(min(PROBE_FOLDS, len(np.unique(speakers))))
+    predicted = cross_val_predict(probe, embedding, reading, groups=speakers, cv=folds)
+    return float(np.mean(predicted == reading))
 
 
 def variant(text: str) -> tuple[str, dict[str, object]]:
@@ -86,10 +104,19 @@ def train(params: Path, folder: Path, stages: tuple[str, ...]) -> dict[str, floa
     return seconds
 
 
+def teacher_quality(folder: Path) -> dict[str, float]:
+    """The held-out identity accuracy of the face encoder `folder` trained, if it trained one."""
+    path = folder / "metrics" / f"{STAGES[0]}.json"
+    if not path.exists():
+        return {}
+    return {"teacher identity": json.loads(path.read_text())["heldout_identity_accuracy"]}
+
+
 def measure(folder: Path) -> dict[str, float]:
     """Ceiling per attribute (and gender per gender); the judge's agreement with itself on
     each true face and the face moved by MOVE_PX (`<attribute> moved`: how far its own reading
-    holds when nothing about the person changes); sharpness, detail and spread ratios."""
+    holds when nothing about the person changes); the embedding's probe (`<attribute> probe`,
+    `probe_agreement`); sharpness, detail and spread ratios."""
     arrays, clips = load_split(FEATURES, "test")
     decoder = networks.load(folder / "models" / "face_decoder")
     judge = networks.load(folder / "models" / "attribute_classifier")
@@ -107,6 +134,7 @@ def measure(folder: Path) -> dict[str, float]:
         result[f"gender {gender}"] = float(agree["gender"][clips.gender == gender].mean())
     for name in names:
         result[f"{name} moved"] = float(np.mean(on_moved[name] == on_true[name]))
+        result[f"{name} probe"] = probe_agreement(target, on_true[name], clips.speaker_id)
     return result | face_quality(drawn, quality_reference(truth)).mean().to_dict()
 
 
@@ -125,7 +153,7 @@ def main() -> None:
             folder = Path(temporary) / str(index)
             folder.mkdir()
             seconds = train(changed_params(changes, folder / "params.yaml"), folder, stages)
-            rows.append({"variant": name, **measure(folder), **seconds})
+            rows.append({"variant": name, **teacher_quality(folder), **measure(folder), **seconds})
             print(rows[-1], flush=True)
     columns = list(rows[0])
     print("| " + " | ".join(columns) + " |\n|" + " --- |" * len(columns))

@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -43,3 +44,23 @@ def test_changed_params_change_those_values_only_and_refuse_unknown_keys(ablatio
     assert changed == project
     with pytest.raises(SystemExit, match="no such value"):
         ablation.changed_params({"train_face_decoder.no_such_value": 1}, tmp_path / "q.yaml")
+
+
+def test_the_probe_reads_what_the_embedding_carries_and_no_more(ablation):
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(np.arange(60), 5)
+    embedding = rng.normal(size=(300, 16)) + rng.normal(size=(60, 16))[speakers]
+    written = np.where(embedding[:, 0] > 0, "a", "b")
+    unrelated = np.where(rng.random(300) > 0.5, "a", "b")
+    assert ablation.probe_agreement(embedding, written, speakers) > 0.9
+    assert abs(ablation.probe_agreement(embedding, unrelated, speakers) - 0.5) < 0.1
+    assert ablation.probe_agreement(embedding, np.full(300, "a"), speakers) == 1.0
+
+
+def test_teacher_quality_is_read_only_when_the_teacher_was_trained(ablation, tmp_path):
+    assert ablation.teacher_quality(tmp_path) == {}
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "train_face_encoder.json").write_text(
+        '{"heldout_identity_accuracy": 0.5, "identities": 4}'
+    )
+    assert ablation.teacher_quality(tmp_path) == {"teacher identity": 0.5}

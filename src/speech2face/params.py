@@ -153,6 +153,7 @@ class FaceEncoderParams:
     lr: float
     weight_decay: float
     attribute_weight: float  # of the labelled attributes read from the embedding; 0: none
+    max_shift: float  # training faces mirrored and moved by up to this share; 0: as they are
     trainer: TrainerParams
 
 
@@ -238,8 +239,18 @@ class VoiceEncoderParams:
     lambda1: float
     lambda2: float
     temperature: float
+    balance_by: str | None  # an attribute whose values training draws equally often; None: as is
     augment: AugmentParams
     trainer: TrainerParams
+
+    def __post_init__(self):
+        from speech2face.manifest import GROUP_COLUMNS
+
+        if self.balance_by is not None and self.balance_by not in GROUP_COLUMNS:
+            raise ParamsError(
+                f"train_voice_encoder.balance_by: expected one of {list(GROUP_COLUMNS)} or "
+                f"nothing, got {self.balance_by!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 
 def feature_splits(features_dir: Path) -> list[str]:
@@ -67,18 +67,38 @@ class ArrayDataset(Dataset):
 
 
 class ArrayDataModule(pl.LightningDataModule):
-    """Train and validation ArrayDatasets behind loaders (workers, pinned memory on GPU)."""
+    """Train and validation ArrayDatasets behind loaders (workers, pinned memory on GPU).
 
-    def __init__(self, train: Dataset, val: Dataset, batch_size: int, workers: int):
+    With `train_weights` (one per training item), an epoch draws as many items as the train
+    set holds, each with probability in proportion to its weight (with replacement, from a
+    generator seeded by `seed`), instead of every item once in a shuffled order.
+    """
+
+    def __init__(
+        self,
+        train: Dataset,
+        val: Dataset,
+        batch_size: int,
+        workers: int,
+        train_weights: np.ndarray | None = None,
+        seed: int = 0,
+    ):
         super().__init__()
         self.train, self.val = train, val
         self.batch_size, self.workers = batch_size, workers
+        self.train_weights, self.seed = train_weights, seed
 
     def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        sampler = None
+        if shuffle and self.train_weights is not None:
+            weights = torch.as_tensor(self.train_weights, dtype=torch.double)
+            generator = torch.Generator().manual_seed(self.seed)
+            sampler = WeightedRandomSampler(weights, len(dataset), generator=generator)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            shuffle=shuffle and sampler is None,
+            sampler=sampler,
             num_workers=self.workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.workers > 0,

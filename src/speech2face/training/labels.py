@@ -39,3 +39,10 @@ def labelled_cross_entropy(scores: torch.Tensor, targets: torch.Tensor) -> torch
     if bool((targets < 0).all()):
         return scores.sum() * 0.0
     return F.cross_entropy(scores, targets, ignore_index=-1)
+
+
+def balanced_weights(values: pd.Series) -> np.ndarray:
+    """Per item, 1 / the count of items sharing its value (unknown ones form a value of their
+    own): drawn in proportion to these, every value comes equally often."""
+    counts = values.map(values.value_counts()).to_numpy(dtype=np.float64)
+    return 1.0 / counts

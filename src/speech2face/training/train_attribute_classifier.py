@@ -24,6 +24,7 @@ from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import embeddings, face_images, finish, fit_best
 from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.face_augment import jitter
 from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
 
 
@@ -106,18 +107,6 @@ class AttributeModule(pl.LightningModule):
         )
         decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.lr_decay)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": decay, "interval": "epoch"}}
-
-
-def jitter(images: torch.Tensor, max_shift: float) -> torch.Tensor:
-    """Each image mirrored with probability 1/2 and moved by up to `max_shift` of its side
-    each way (borders repeated): neither changes who the face is or its geometry."""
-    n = len(images)
-    theta = torch.zeros(n, 2, 3, device=images.device)
-    mirror = torch.randint(0, 2, (n,), device=images.device) * 2 - 1
-    theta[:, 0, 0], theta[:, 1, 1] = mirror.float(), 1.0
-    theta[:, :, 2] = (torch.rand(n, 2, device=images.device) * 2 - 1) * 2 * max_shift
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, padding_mode="border", align_corners=False)
 
 
 def face_arrays(split_faces, split_embeddings, decoder: nn.Module | None, size: int):

@@ -18,6 +18,7 @@ from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import EMBEDDINGS, LOGITS, face_images, finish, fit_best
 from speech2face.training.data import ArrayDataModule, ArrayDataset, feature_splits, load_split
+from speech2face.training.face_augment import jitter
 from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
 
 
@@ -36,6 +37,7 @@ class FaceEncoderModule(pl.LightningModule):
         weight_decay: float,
         classes: dict[str, list[str]],
         attribute_weight: float,
+        max_shift: float = 0.0,
     ):
         super().__init__()
         self.net = net
@@ -50,7 +52,10 @@ class FaceEncoderModule(pl.LightningModule):
         )
 
     def model_step(self, batch: dict, split: str) -> torch.Tensor:
-        embedding, logits = self.net(face_images(batch["face"], self.hparams.image_size))
+        images = face_images(batch["face"], self.hparams.image_size)
+        if split == "train" and self.hparams.max_shift > 0:
+            images = jitter(images, self.hparams.max_shift)
+        embedding, logits = self.net(images)
         loss = F.cross_entropy(logits, batch["label"])
         for name, head in self.attribute_heads.items():
             attribute_loss = labelled_cross_entropy(head(embedding), batch[name])
@@ -119,6 +124,7 @@ def train_face_encoder(
         params.weight_decay,
         classes,
         params.attribute_weight,
+        params.max_shift,
     )
     with stage_run("train_face_encoder", params_path) as run_id:
         trainer = fit_best(module, data, params, run_id, "val/accuracy", "max", **overrides)

@@ -20,6 +20,7 @@ from speech2face.tracking import stage_run
 from speech2face.training import networks
 from speech2face.training.common import embeddings, finish, fit_best, frozen, unit
 from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.labels import balanced_weights
 from speech2face.training.metrics import VoiceFaceRetrieval
 
 
@@ -145,11 +146,16 @@ def train_voice_encoder(
 
     train, val = table("train"), table("val")
     codec = CodecTransform(params.augment, meta["sample_rate"])
+    weights = None
+    if params.balance_by:
+        weights = balanced_weights(load_split(features, "train")[1][params.balance_by])
     data = ArrayDataModule(
         ArrayDataset(train, crop=crop, random_crop=True, transform=codec),
         ArrayDataset(val, crop=crop),
         params.trainer.batch_size,
         params.trainer.workers,
+        weights,
+        params.seed,
     )
     config = voice_encoder_config(params, meta["sample_rate"], encoder_dir)
     net = networks.build("voice_encoder", config)

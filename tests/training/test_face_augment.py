@@ -1,9 +1,9 @@
-"""The classifier's training jitter: mirrored and moved faces, nothing else changed."""
+"""The training jitter of faces (face encoder, classifier): mirrored and moved, nothing else."""
 
 import pytest
 import torch
 
-from speech2face.training.train_attribute_classifier import jitter
+from speech2face.training.face_augment import jitter
 
 
 def face() -> torch.Tensor:
