@@ -20,7 +20,7 @@ EXP_SHOW_DROP := Created|conditions\..*|decoder\..*|.*/.*|.+_(low|high|chance)|.
 ENGINE_PACKAGES := flite festival festvox-kdlpc16k festvox-us-slt-hts
 BROWSER_PACKAGES := chromium
 
-.PHONY: repro experiments engine-packages system-packages tune test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
+.PHONY: repro experiments engine-packages system-packages tune bias test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ experiments: $(INSTALLED)
 
 tune: $(INSTALLED)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro tuning/dvc.yaml
+
+# The bias studies (README: bias studies): each point a DVC experiment; resumes where it stopped.
+bias: $(INSTALLED) engine-packages
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study share
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study mitigation
 
 test: $(INSTALLED) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest

@@ -244,13 +244,15 @@ class VoiceEncoderParams:
     trainer: TrainerParams
 
     def __post_init__(self):
-        from speech2face.manifest import GROUP_COLUMNS
+        check_balance_by(self.balance_by, "train_voice_encoder.balance_by")
 
-        if self.balance_by is not None and self.balance_by not in GROUP_COLUMNS:
-            raise ParamsError(
-                f"train_voice_encoder.balance_by: expected one of {list(GROUP_COLUMNS)} or "
-                f"nothing, got {self.balance_by!r}"
-            )
+
+def check_balance_by(value: str | None, key: str) -> None:
+    """A sampler's attribute: one of the group columns, or None (natural sampling)."""
+    from speech2face.manifest import GROUP_COLUMNS
+
+    if value is not None and value not in GROUP_COLUMNS:
+        raise ParamsError(f"{key}: expected one of {list(GROUP_COLUMNS)} or nothing, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -386,3 +388,42 @@ def load_section(cls, section: str, path: Path):
             raise ParamsError(f"{path}: no section '{section}'")
         document = document[key]
     return _build(cls, document, f"{path}: {section}")
+
+
+@dataclass(frozen=True)
+class BiasPointParams:
+    """One point of a bias study (stage `bias_point`): which training speakers, how drawn."""
+
+    group: str  # the ethnicity whose share of the training speakers is set
+    share: float  # its share of them; the other groups share the rest equally
+    train_speakers: int  # the training speakers of every group together
+    seed: int  # of the speakers drawn and of the training
+    balance_by: str | None  # the sampler (as train_voice_encoder.balance_by); None: natural
+    max_epochs: int  # the voice encoder's epochs at most (its patience is the stage's)
+
+    def __post_init__(self):
+        if not 0.0 <= self.share <= 1.0:
+            raise ParamsError(f"bias_point.share: expected 0 to 1, got {self.share}")
+        if self.train_speakers < 1 or self.max_epochs < 1:
+            raise ParamsError("bias_point: train_speakers and max_epochs must be at least 1")
+        check_balance_by(self.balance_by, "bias_point.balance_by")
+
+
+@dataclass(frozen=True)
+class BiasStudyParams:
+    """What `speech2face study` runs: its points, each a DVC experiment of `bias_point`."""
+
+    group: str  # the ethnicity whose share the share study sets
+    shares: tuple[float, ...]  # its shares of the training speakers
+    train_speakers: int  # arm "share": every point trains on this many speakers
+    group_speakers: int  # arm "count": the group keeps this many, the others grow around it
+    seeds: tuple[int, ...]  # each point is trained once per seed
+    max_epochs: int
+    mitigation_share: float  # the mitigation study: the group's share at which samplers compete
+    mitigation_samplers: tuple[str, ...]  # `natural`, or the attribute to balance over
+
+    def __post_init__(self):
+        if not self.shares or not self.seeds or not self.mitigation_samplers:
+            raise ParamsError("bias_study: shares, seeds and mitigation_samplers need a value")
+        if any(not 0.0 <= share <= 1.0 for share in (*self.shares, self.mitigation_share)):
+            raise ParamsError("bias_study: every share must lie between 0 and 1")

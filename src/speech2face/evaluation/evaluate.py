@@ -52,11 +52,16 @@ class Readers:
     """The trained networks, as functions from arrays to what the evaluation needs.
 
     The classifier's readings leave out the attributes no test clip has a label for (all
-    UNKNOWN): there is nothing to compare them with.
+    UNKNOWN): there is nothing to compare them with. `voice_encoder`: another voice encoder
+    than `models`' (a bias study point's).
     """
 
-    def __init__(self, models: Path, batch_size: int, clips: pd.DataFrame):
-        self.nets = {name: networks.load(models / name) for name in MODELS}
+    def __init__(
+        self, models: Path, batch_size: int, clips: pd.DataFrame, voice_encoder: Path | None = None
+    ):
+        folders = {name: models / name for name in MODELS}
+        folders["voice_encoder"] = voice_encoder or folders["voice_encoder"]
+        self.nets = {name: networks.load(folder) for name, folder in folders.items()}
         self.size = self.nets["attribute_classifier"].image_size
         self.batch_size = batch_size
         trained = self.nets["attribute_classifier"].classes

@@ -131,14 +131,7 @@ def train_face_encoder(
         if not trainer.is_global_zero:
             return {}
         net = module.net.cpu().eval()
-        encode = lambda faces: net(face_images(faces, params.image_size))  # noqa: E731
-        with atomic_path(embeddings_dir, directory=True) as staging:
-            for split in feature_splits(features):
-                split_arrays, _ = load_split(features, split)
-                embedding, logits = networks.batched(encode, split_arrays["face"])
-                (staging / split).mkdir()
-                np.save(staging / split / EMBEDDINGS, embedding.astype(np.float32))
-                np.save(staging / split / LOGITS, logits.astype(np.float32))
+        encode = write_embeddings(net, params.image_size, features, embeddings_dir)
         _, held_logits = networks.batched(encode, arrays["face"][np.sort(held)])
         accuracy = float((held_logits.argmax(1) == labels[np.sort(held)]).mean())
         networks.save(net, "face_encoder", config, model_dir, run_id)
@@ -152,6 +145,20 @@ def train_face_encoder(
         }
         finish(trainer, run_id, metrics, metrics_path)
         return metrics
+
+
+def write_embeddings(net: torch.nn.Module, image_size: int, features: Path, out: Path):
+    """The embedding and logits of every clip's face, split by split, written atomically to
+    `out`; returns the function that encodes a batch of faces."""
+    encode = lambda faces: net(face_images(faces, image_size))  # noqa: E731
+    with atomic_path(out, directory=True) as staging:
+        for split in feature_splits(features):
+            split_arrays, _ = load_split(features, split)
+            embedding, logits = networks.batched(encode, split_arrays["face"])
+            (staging / split).mkdir()
+            np.save(staging / split / EMBEDDINGS, embedding.astype(np.float32))
+            np.save(staging / split / LOGITS, logits.astype(np.float32))
+    return encode
 
 
 class _FaceEmbedder(torch.nn.Module):

@@ -127,28 +127,32 @@ def train_voice_encoder(
     model_dir: Path,
     metrics_path: Path,
     params_path: Path,
+    train_speakers: frozenset[str] | None = None,
     **overrides,
 ) -> dict:
-    """Voice -> face embedding with the paper's loss; validation retrieval among speakers."""
+    """Voice -> face embedding with the paper's loss; validation retrieval among speakers.
+
+    `train_speakers`: train on these speakers' clips only (a bias study's draw), not on every
+    training clip.
+    """
     pl.seed_everything(params.seed, workers=True)
     teacher, decoder = networks.load(encoder_dir), networks.load(decoder_dir)
     meta = json.loads((features / "meta.json").read_text())
     crop = int(round(params.crop_seconds * meta["sample_rate"]))
 
-    def table(split: str) -> dict:
+    def table(split: str, speakers: frozenset[str] | None = None) -> tuple[dict, pd.DataFrame]:
         arrays, clips = load_split(features, split)
+        columns = {"waveform": arrays["waveform"], "embedding": embeddings(embeddings_dir, split)}
+        if speakers is not None:
+            rows = np.flatnonzero(clips.speaker_id.isin(speakers).to_numpy())
+            columns = {name: np.asarray(array[rows]) for name, array in columns.items()}
+            clips = clips.iloc[rows].reset_index(drop=True)
         speaker = pd.factorize(clips.speaker_id)[0].astype(np.int64)
-        return {
-            "waveform": arrays["waveform"],
-            "embedding": embeddings(embeddings_dir, split),
-            "speaker": speaker,
-        }
+        return columns | {"speaker": speaker}, clips
 
-    train, val = table("train"), table("val")
+    (train, train_clips), (val, _) = table("train", train_speakers), table("val")
     codec = CodecTransform(params.augment, meta["sample_rate"])
-    weights = None
-    if params.balance_by:
-        weights = balanced_weights(load_split(features, "train")[1][params.balance_by])
+    weights = balanced_weights(train_clips[params.balance_by]) if params.balance_by else None
     data = ArrayDataModule(
         ArrayDataset(train, crop=crop, random_crop=True, transform=codec),
         ArrayDataset(val, crop=crop),
