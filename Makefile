@@ -61,6 +61,7 @@ tune: $(INSTALLED)
 bias: $(INSTALLED) engine-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study share
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study mitigation
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study accent
 
 test: $(INSTALLED) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest

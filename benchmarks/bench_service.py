@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import soundfile
 
 from speech2face import paths
 from speech2face.audio import load_mono
+from speech2face.network import free_port
 
 SECONDS = 5.0
 WARM_UP = 10
@@ -63,9 +63,7 @@ def voices(folder: Path) -> dict[str, tuple[bytes, str]]:
 
 
 def start_server(model: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [str(Path(sys.executable).parent / "speech2face"), "serve", "--model", model]
     command += ["--port", str(port), "--queue", "64"]
     server = subprocess.Popen(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -28,6 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from speech2face import paths
 from speech2face.files import atomic_path
+from speech2face.network import free_port
 from speech2face.service.app import create_app
 from speech2face.service.loading import load
 from speech2face.service.settings import DEFAULT_MODEL, Settings
@@ -52,9 +52,7 @@ def at_48k(clip: Path, folder: Path) -> Path:
 
 
 def serve(settings: Settings) -> tuple[uvicorn.Server, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     served = load(settings.model)
     config = uvicorn.Config(
         create_app(settings, lambda _: served), host="127.0.0.1", port=port, log_level="warning"

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from speech2face.files import atomic_path
+from speech2face.network import free_port
 from speech2face.tracking import EXPERIMENT, KIND_TAG, real_root, tracking_uri
 
 # The browser reaches the server by this name, not localhost: on localhost the UI opens its
@@ -105,12 +105,6 @@ def compare_url(base: str, runs: list[Run]) -> str:
         f"{base}/#/compare-runs?runs={json.dumps(ids, **compact)}"
         f"&experiments={json.dumps(experiments, **compact)}"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _tail(log, lines: int = 20) -> str:

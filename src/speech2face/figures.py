@@ -9,14 +9,17 @@ import numpy as np
 from speech2face.files import atomic_path
 
 
-def image_grid(images: list[np.ndarray], titles: list[str], heading: str, path: Path) -> None:
-    """Save `images` in a near-square grid, each under its title, with `heading` on top."""
+def image_grid(
+    images: list[np.ndarray], titles: list[str], heading: str, path: Path, columns: int = 0
+) -> None:
+    """Save `images` in a grid of `columns` (0: near-square), each under its title, with
+    `heading` on top."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    columns = max(1, int(np.ceil(np.sqrt(len(images)))))
+    columns = columns or max(1, int(np.ceil(np.sqrt(len(images)))))
     rows = max(1, int(np.ceil(len(images) / columns)))
     figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.85 * rows), squeeze=False)
     for axis in np.ravel(axes):

@@ -167,7 +167,7 @@ def run_of_model(model_file: Path) -> str | None:
 
     if not model_file.is_file():
         return None
-    found = _runs(f"tags.`{MODEL_HASH_TAG}` = '{sha256(model_file)}'", 1)
+    found = project_runs(f"tags.`{MODEL_HASH_TAG}` = '{sha256(model_file)}'", 1)
     return found[0].info.run_id if found else None
 
 
@@ -219,7 +219,8 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
             yield run.info.run_id
 
 
-def _runs(filter_string: str, limit: int) -> list:
+def project_runs(filter_string: str, limit: int) -> list:
+    """The project experiment's runs matching `filter_string`, newest first."""
     mlflow_client = client()
     experiment = mlflow_client.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
@@ -234,7 +235,8 @@ def _runs(filter_string: str, limit: int) -> list:
 
 def latest_evaluated_run() -> str | None:
     """The id of the newest pipeline run that evaluated a set of models."""
-    found = _runs(f"tags.`{KIND_TAG}` = 'pipeline' and tags.`{MODELS_TAG}voice_encoder` != ''", 1)
+    wanted = f"tags.`{KIND_TAG}` = 'pipeline' and tags.`{MODELS_TAG}voice_encoder` != ''"
+    found = project_runs(wanted, 1)
     return found[0].info.run_id if found else None
 
 
@@ -243,7 +245,7 @@ def pipeline_runs(limit: int) -> list[dict[str, str]]:
     from datetime import datetime
 
     rows = []
-    for run in _runs(f"tags.`{KIND_TAG}` = 'pipeline'", limit):
+    for run in project_runs(f"tags.`{KIND_TAG}` = 'pipeline'", limit):
         metrics, tags = run.data.metrics, run.data.tags
         started = datetime.fromtimestamp(run.info.start_time / 1000).strftime("%Y-%m-%d %H:%M")
         rows.append(

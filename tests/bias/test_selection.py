@@ -3,10 +3,11 @@
 import pandas as pd
 import pytest
 
+from speech2face.bias.params import BiasPointParams, BiasStudyParams
 from speech2face.bias.selection import group_counts, training_speakers
 from speech2face.bias.study import mitigation_points, share_points
 from speech2face.errors import InputError
-from speech2face.params import BiasPointParams, BiasStudyParams, ParamsError
+from speech2face.params import ParamsError
 
 GROUPS = ["group_a", "group_b", "group_c", "group_d"]
 POOL = pd.DataFrame(

@@ -5,7 +5,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import torch
 from mlflow import MlflowClient
 
 from speech2face.avatar.pyfunc import example_voice
+from speech2face.network import free_port
 from speech2face.training import networks
 from tests.conftest import run_cli, tiny_params
 
@@ -120,12 +120,6 @@ def test_a_worse_experiment_is_the_challenger_and_the_champion_stays(registered,
     assert challenger.version != champion and challenger.tags["speech2face.gate"] == "challenger"
     text = (reports / "register.md").read_text()
     assert "registered as `challenger`" in text and f"(version {champion})" in text
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from speech2face.network import free_port
 from speech2face.service.app import create_app
 from speech2face.service.loading import load
 from speech2face.service.settings import Settings
@@ -55,12 +55,6 @@ def client(settings) -> Iterator[TestClient]:
 @pytest.fixture
 def wav(tmp_path) -> Path:
     return write_wav(tmp_path / "voice.wav", voice(3.0, 16000), 16000)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from speech2face.bias.params import BiasPointParams
 from speech2face.bias.selection import training_speakers
 from speech2face.evaluation.clip_metrics import Truth, clip_metrics
 from speech2face.evaluation.conditions import measure
@@ -24,7 +25,7 @@ from speech2face.evaluation.controls import oracle_embeddings
 from speech2face.evaluation.evaluate import Readers
 from speech2face.files import atomic_path, write_json
 from speech2face.manifest import SPEAKERS_NAME
-from speech2face.params import BiasPointParams, EvaluateParams, VoiceEncoderParams
+from speech2face.params import EvaluateParams, VoiceEncoderParams
 from speech2face.tracking import KIND_TAG, client, new_run, stage_runs_under
 from speech2face.training.common import embeddings
 from speech2face.training.data import load_split
@@ -52,17 +53,22 @@ def voice_params(base: VoiceEncoderParams, point: BiasPointParams) -> VoiceEncod
     return dataclasses.replace(base, seed=point.seed, balance_by=point.balance_by, trainer=trainer)
 
 
-def point_run(point: BiasPointParams, params_path: Path) -> str:
-    """The point's MLflow run: named for its DVC experiment, a child of the study's run."""
-    tags = {KIND_TAG: "bias_point"}
+def child_run(kind: str, name: str, params_path: Path) -> str:
+    """A study stage's MLflow run (`kind`), a child of the study's run when one is set."""
+    tags = {KIND_TAG: kind}
     parent = os.environ.get(PARENT_RUN_VARIABLE)
     if parent:
         tags["mlflow.parentRunId"] = parent
         tags[STUDY_TAG] = client().get_run(parent).data.tags.get(STUDY_TAG, "")
+    return new_run(name, tags, params_path)
+
+
+def point_run(point: BiasPointParams, params_path: Path) -> str:
+    """The point's MLflow run: named for its DVC experiment, a child of the study's run."""
     name = os.environ.get("DVC_EXP_NAME") or (
         f"bias {point.group} {point.share:g} of {point.train_speakers}, seed {point.seed}"
     )
-    return new_run(name, tags, params_path)
+    return child_run("bias_point", name, params_path)
 
 
 def measure_point(
@@ -77,7 +83,7 @@ def measure_point(
     clean = measure(readers, arrays["waveform"], truth, params)
     tables = dict(clean.tables)
     readings = {"voice": clean.reading}
-    train_arrays, train_clips = load_split(folders.pool_features, "train")
+    train_clips = load_split(folders.pool_features, "train")[1]
     kept = train_clips.speaker_id.isin(train_ids).to_numpy()
     oracle = oracle_embeddings(
         pd.read_csv(folders.pool_raw / SPEAKERS_NAME),

@@ -17,7 +17,7 @@ DRAWS, CONFIDENCE = 1000, 0.95
 KEY = ["point_arms", "point_share", "point_train_speakers", "point_sampler"]
 
 
-def _draws(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def resampled_means(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Means of `matrix` (seeds, speakers) over resampled seeds and speakers, DRAWS times."""
     seeds, speakers = matrix.shape
     seed_weights = rng.multinomial(seeds, np.full(seeds, 1 / seeds), DRAWS)
@@ -25,7 +25,7 @@ def _draws(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.einsum("bs,sk,bk->b", seed_weights, matrix, speaker_weights) / (seeds * speakers)
 
 
-def _interval(draws: np.ndarray) -> tuple[float, float]:
+def interval(draws: np.ndarray) -> tuple[float, float]:
     tail = (1 - CONFIDENCE) / 2
     low, high = np.quantile(draws, [tail, 1 - tail])
     return float(low), float(high)
@@ -45,13 +45,13 @@ def point_groups(clips: pd.DataFrame, key: list[str], seed: int = 0) -> pd.DataF
             for group, part in by_speaker[metric].groupby(level=GROUP):
                 matrix = part.unstack("speaker_id").to_numpy()
                 means[group] = float(matrix.mean())
-                draws[group] = _draws(matrix, rng)
-                low, high = _interval(draws[group])
+                draws[group] = resampled_means(matrix, rng)
+                low, high = interval(draws[group])
                 rows.append(
                     [*values, metric, group, means[group], low, high, matrix.shape[1], seeds]
                 )
             stacked = np.stack(list(draws.values()))
-            low, high = _interval(stacked.min(axis=0) - stacked.max(axis=0))
+            low, high = interval(stacked.min(axis=0) - stacked.max(axis=0))
             gap = min(means.values()) - max(means.values())
             rows.append([*values, metric, "gap", gap, low, high, len(by_speaker), seeds])
     columns = [*key, "system", "metric", "group", "value", "ci_low", "ci_high", "speakers", "seeds"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from speech2face.bias.params import BiasPointParams
 from speech2face.errors import InputError
-from speech2face.params import BiasPointParams
 
 
 def group_counts(groups: list[str], point: BiasPointParams) -> dict[str, int]:

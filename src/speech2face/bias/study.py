@@ -20,15 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from speech2face.bias.params import BiasStudyParams
 from speech2face.bias.point import CLIPS_NAME, PARENT_RUN_VARIABLE, STUDY_TAG
 from speech2face.errors import InputError
-from speech2face.params import BiasStudyParams
-from speech2face.tracking import KIND_TAG, client, new_run
+from speech2face.tracking import KIND_TAG, client, new_run, project_runs
 
 PIPELINE = "bias/dvc.yaml"
 POOL_STAGES = ("bias_pool", "bias_features", "bias_embeddings")
 POINT_REPORTS = "reports/bias/point"
 BASELINE_TAG = "speech2face.baseline"
+ACCENT, ACCENT_REPORTS = "accent", "reports/bias/accent"
+ACCENT_STAGES = ("bias_pool", "bias_accents", "bias_accent_features", "bias_accent")
 NATURAL = "natural"
 
 
@@ -133,12 +135,10 @@ def _dvc(root: Path, args: list[str], env: dict | None = None) -> None:
 
 def study_run(name: str, baseline: str, params_file: Path) -> str:
     """The study's MLflow run for this commit: found again when the study resumes."""
-    tracking = client()
-    found = tracking.search_runs(
-        [e.experiment_id for e in tracking.search_experiments()],
-        filter_string=f"tags.`{STUDY_TAG}` = '{name}' and tags.`{BASELINE_TAG}` = '{baseline}'"
+    found = project_runs(
+        f"tags.`{STUDY_TAG}` = '{name}' and tags.`{BASELINE_TAG}` = '{baseline}'"
         f" and tags.`{KIND_TAG}` = 'bias_study'",
-        max_results=1,
+        1,
     )
     if found:
         return found[0].info.run_id
@@ -182,6 +182,23 @@ def run_points(
     finally:
         params_file.write_bytes(original)
     return baseline, run_id
+
+
+def run_accent(root: Path, params_file: Path) -> str:
+    """`dvc repro` of the accent study's stages, each on its own (the pipeline's models as the
+    workspace has them); the measure's MLflow run, when it reruns, is a child of the study's.
+    Returns the study's run id."""
+    baseline = _git(root, "rev-parse", "HEAD").strip()
+    run_id = study_run(ACCENT, baseline, params_file)
+    for stage in ACCENT_STAGES:
+        target = ["repro", "--single-item", f"{PIPELINE}:{stage}"]
+        _dvc(root, target, {PARENT_RUN_VARIABLE: run_id})
+    return run_id
+
+
+def accent_reports(root: Path) -> list[Path]:
+    """The accent study's report files, as its stage wrote them."""
+    return sorted(path for path in (root / ACCENT_REPORTS).iterdir() if path.is_file())
 
 
 def point_clips(root: Path, baseline: str, points: list[Point]) -> pd.DataFrame:

@@ -48,15 +48,18 @@ class ClipJob:
     clip: int
     sentence_id: int
     text: str
-    out_of_engine: bool = False  # the clip again, by the held-out engine, beside its face
+    # A copy: the clip spoken again with one thing changed (the held-out engine, an accent),
+    # named by its tag and filed under `split`, beside the original's face. "" for an original.
+    copy: str = ""
+    split: str = ""
 
     @property
     def clip_id(self) -> str:
         stem = f"{self.speaker.speaker_id}_{self.clip:02d}"
-        return f"{stem}_{self.speaker.engine}" if self.out_of_engine else stem
+        return f"{stem}_{self.copy}" if self.copy else stem
 
     def face_path(self) -> Path:
-        """The clip's video frame: the held-out engine's copy shows the original's."""
+        """The clip's video frame: a copy shows the original's."""
         return (
             Path("faces")
             / self.speaker.speaker_id
@@ -89,10 +92,15 @@ def out_of_engine_jobs(jobs: list[ClipJob], params: GenerateParams) -> list[Clip
             "training engine uses"
         )
     return [
-        replace(job, speaker=with_engine(job.speaker, engine, voices), out_of_engine=True)
+        respoken(job, with_engine(job.speaker, engine, voices), engine, OUT_OF_ENGINE)
         for job in jobs
         if job.speaker.split == "test"
     ]
+
+
+def respoken(job: ClipJob, speaker: Speaker, tag: str, split: str) -> ClipJob:
+    """`job`'s clip as a copy spoken by `speaker` (the same person, one thing changed)."""
+    return replace(job, speaker=speaker, copy=tag, split=split)
 
 
 def make_clip(job: ClipJob, root: Path, params: GenerateParams) -> dict:
@@ -108,13 +116,13 @@ def make_clip(job: ClipJob, root: Path, params: GenerateParams) -> dict:
     for relative in (audio_path, face_path):
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
     soundfile.write(root / audio_path, audio, params.sample_rate, subtype="PCM_16")
-    if not job.out_of_engine:
+    if not job.copy:
         face = render_face(speaker, rng, params.image_size)
         Image.fromarray(face).save(root / face_path, optimize=False)
     return {
         "clip_id": job.clip_id,
         "speaker_id": speaker.speaker_id,
-        "split": OUT_OF_ENGINE if job.out_of_engine else speaker.split,
+        "split": job.split or speaker.split,
         "audio_path": audio_path.as_posix(),
         "face_path": face_path.as_posix(),
         "duration_s": round(len(audio) / params.sample_rate, 4),
