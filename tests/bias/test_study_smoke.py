@@ -1,7 +1,8 @@
 """`speech2face study share` end to end on a tiny pool: two points, one seed, each a DVC
 experiment and an MLflow run under the study's run, then the report; run again, it resumes.
-Then `speech2face study accent` on the same pool: two accents, its stage's run under the
-study's, its report; run again, nothing is redone."""
+Then `speech2face study mitigation`, whose natural point is the share study's (kept) and whose
+balanced point is new; then `speech2face study accent` on the same pool: two accents, its
+stage's run under the study's, its report; run again, nothing is redone."""
 
 import os
 import shutil
@@ -28,13 +29,16 @@ TINY_STUDY = {
         "image_size": 64,
     },
     "bias_accents": {"clips_per_speaker": 1, "accents": [ACCENTS[0], ACCENTS[6]]},
-    # share 0 and 0.5 of 8 speakers; the count arm's 4 of group_d at 0.5 is the same point.
+    # share 0 and 0.5 of 8 speakers; the count arm's 4 of group_d at 0.5 is the same point,
+    # and so is the mitigation study's natural point: only its balanced point is new.
     "bias_study": {
         "shares": [0.0, 0.5],
         "train_speakers": 8,
         "group_speakers": 4,
         "seeds": [1],
         "max_epochs": 1,
+        "mitigation_share": 0.5,
+        "mitigation_samplers": ["natural", "ethnicity"],
     },
 }
 FACE_STAGES = ("train_face_encoder", "train_face_decoder", "train_attribute_classifier")
@@ -104,7 +108,24 @@ def test_share_study_runs_each_point_as_an_experiment_and_a_child_run(
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stderr.count("finished before, kept") == 2
 
+    check_mitigation_study(repo, store, baseline)
     check_accent_study(repo, store)
+
+
+def check_mitigation_study(repo: Path, store: MlflowClient, baseline: str) -> None:
+    done = study(repo, "mitigation")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr.count("finished before, kept") == 1  # the natural point
+    balanced = "bias-group_d-0.5x8-ethnicity-e1-seed1"
+    assert set(finished(repo, baseline)) == {*NAMES, balanced}
+    runs = store.search_runs([e.experiment_id for e in store.search_experiments()])
+    parent = [r for r in runs if r.data.tags.get("speech2face.study") == "mitigation"]
+    parent = [r for r in parent if r.data.tags.get("speech2face.kind") == "bias_study"]
+    assert len(parent) == 1 and parent[0].info.status == "FINISHED"
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent[0].info.run_id]
+    assert [r.data.tags["dvc.exp_name"] for r in children] == [balanced]
+    report = (repo / "reports" / "bias" / "mitigation" / "report.md").read_text()
+    assert "ethnicity" in report and "natural" in report
 
 
 def check_accent_study(repo: Path, store: MlflowClient) -> None:

@@ -92,8 +92,8 @@ def test_recorded_clips_are_deterministic(speakers):
 
 def test_festival_reads_quotes_and_backslashes():
     text = 'She said "stop" \\ and left.'
-    samples, rate = engines.read_sentences(("festival", "kal_diphone", [text]))[
-        "festival", "kal_diphone", text
+    samples, rate = engines.read_sentences(("festival", "ked_diphone", [text]))[
+        "festival", "ked_diphone", text
     ]
     assert rate == 16000 and len(samples) > rate
 
