@@ -12,7 +12,7 @@ MODEL ?= models:/speech2face@champion
 STUDY_STORAGE ?=
 
 # `make experiments`: `dvc exp show` of the changed params and headline metrics only.
-EXP_SHOW_DROP := Created|conditions\..*|decoder\..*|judges\..*|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs).*
+EXP_SHOW_DROP := Created|conditions\..*|decoder\..*|judges\..*|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs|stand_in).*
 
 # Debian (main) packages, installed with apt when missing (as root, or through sudo): the
 # corpus's speech engines (corpus/engines.py PACKAGES), for repro and test; and the Chromium the

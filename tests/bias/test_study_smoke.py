@@ -41,7 +41,12 @@ TINY_STUDY = {
         "mitigation_samplers": ["natural", "ethnicity"],
     },
 }
-FACE_STAGES = ("train_face_encoder", "train_face_decoder", "train_attribute_classifier")
+FACE_STAGES = (
+    "face_descriptors",
+    "train_face_encoder",
+    "train_face_decoder",
+    "train_attribute_classifier",
+)
 NAMES = ("bias-group_d-0x8-natural-e1-seed1", "bias-group_d-0.5x8-natural-e1-seed1")
 
 
@@ -60,19 +65,22 @@ def study(repo: Path, name: str) -> subprocess.CompletedProcess:
 
 
 def test_share_study_runs_each_point_as_an_experiment_and_a_child_run(
-    trained, tiny_raw, tiny_features, tmp_path
+    trained, tiny_raw, tiny_features, tiny_descriptors, tmp_path
 ):
     repo = project_copy(tmp_path)
     root = trained[0]
     folders = {
         "data/raw": tiny_raw,
         "data/features": tiny_features,
+        "data/face_descriptors": tiny_descriptors,
         "data/embeddings": root / "embeddings",
         "models": root / "models",
         "reports/metrics": root / "metrics",
     }
     for name, folder in folders.items():
         shutil.copytree(folder, repo / name, dirs_exist_ok=True)
+    metric = tiny_descriptors.parent / "metrics" / "face_descriptors.json"
+    shutil.copy(metric, repo / "reports" / "metrics")
     (repo / "reports" / "validate_features.json").write_text("{}")
     tiny_params(repo / "params.yaml", TINY_STUDY)
     # dvc.lock as if the pipeline had made these face models (`dvc exp run` checks them out)

@@ -19,11 +19,16 @@ def stages_run(done: subprocess.CompletedProcess) -> list[str]:
 
 
 def test_plain_repro_never_tunes_and_the_tuning_pipeline_does(
-    trained, tiny_raw, tiny_features, tmp_path
+    trained, tiny_raw, tiny_features, tiny_descriptors, tmp_path
 ):
     root, _ = trained
     repo = project_copy(tmp_path)
-    data = {"raw": tiny_raw, "features": tiny_features, "embeddings": root / "embeddings"}
+    data = {
+        "raw": tiny_raw,
+        "features": tiny_features,
+        "face_descriptors": tiny_descriptors,
+        "embeddings": root / "embeddings",
+    }
     for name, folder in data.items():
         shutil.copytree(folder, repo / "data" / name)
     shutil.copytree(root / "models", repo / "models", dirs_exist_ok=True)
