@@ -118,6 +118,28 @@ def dag_edges(repo: Path) -> set[tuple[str, str]]:
     return {(names[a], names[b]) for a, b in edges}
 
 
+def assert_a_clone_pulls_instead_of_recomputing(repo: Path, remote: Path) -> None:
+    """docs/deploy.md's DVC remote: `dvc push` to a local-directory remote; a fresh clone's
+    `dvc pull dvc.yaml` restores every output of the pipeline, and its `dvc repro` then
+    recomputes nothing. (A plain `dvc pull` also wants the bias studies' outputs, which only a
+    study makes.)"""
+    added = dvc(repo, "remote", "add", "-d", "store", str(remote))
+    assert added.returncode == 0, added.stderr
+    commit(repo, "a DVC remote")
+    pushed = dvc(repo, "push")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    clone = repo.parent / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    pulled = dvc(clone, "pull", "dvc.yaml")
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    for folder in ("data/features", "models/voice_encoder", "data/face_descriptors"):
+        assert any((clone / folder).iterdir()), folder
+    again = dvc(clone, "repro")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not re.findall(r"Running stage '(\w+)'", again.stdout), again.stdout
+    assert git_status(clone) == ""
+
+
 def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
     from tests.conftest import TRAINING
 
@@ -135,6 +157,7 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
     plots = dvc(repo, "plots", "diff", "-o", "dvc_plots")
     assert plots.returncode == 0, plots.stderr
     assert git_status(repo) == ""  # dvc_plots/ is ignored
+    assert_a_clone_pulls_instead_of_recomputing(repo, repo.parent / "remote")
 
     names = []
     for lr in EXPERIMENT_LRS:
