@@ -76,7 +76,7 @@ def test_the_stage_writes_every_split_atomically(tiny_features, tmp_path):
     summary = write_face_descriptors(tiny_features, out, 1)
     for split, counts in summary.items():
         clips = pd.read_csv(tiny_features / split / "clips.csv")
-        reading = load_reading(out, split)
+        reading = load_reading(out, split, len(clips))
         assert counts["faces"] == len(clips) == len(reading.descriptors)
         assert 0.0 <= counts["detected_share"] <= 1.0
     assert not list(tmp_path.glob(".face_descriptors*"))  # no partial folder left

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from speech2face.errors import InputError
-from speech2face.pretrained.descriptor_stage import DESCRIPTORS
+from speech2face.pretrained.descriptor_stage import DESCRIPTORS, cached_descriptors
 from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM
 from speech2face.training import networks
 from speech2face.training.common import EMBEDDINGS, LOGITS
-from speech2face.training.dlib_teacher import descriptors_of, fit_identity_head
+from speech2face.training.dlib_teacher import fit_identity_head
 from tests.conftest import TRAINING, run_cli, tiny_params
 
 DLIB = {**TRAINING, "train_face_encoder": {**TRAINING["train_face_encoder"], "teacher": "dlib"}}
@@ -40,11 +40,11 @@ def test_the_identity_head_tells_held_out_faces_apart_and_is_deterministic():
 
 def test_missing_or_stale_descriptors_are_one_line_errors(tmp_path):
     with pytest.raises(InputError, match="run `speech2face face_descriptors` first"):
-        descriptors_of(tmp_path, "train", 3)
+        cached_descriptors(tmp_path, "train", 3)
     (tmp_path / "train").mkdir()
     np.save(tmp_path / "train" / DESCRIPTORS, np.zeros((2, DESCRIPTOR_DIM), np.float32))
     with pytest.raises(InputError, match="2 descriptors for 3 clips"):
-        descriptors_of(tmp_path, "train", 3)
+        cached_descriptors(tmp_path, "train", 3)
 
 
 def test_an_unknown_teacher_is_refused(tmp_path, tiny_features):

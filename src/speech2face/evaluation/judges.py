@@ -51,12 +51,7 @@ def judged_tables(
 ) -> tuple[dict[str, pd.DataFrame], FaceReading]:
     """Per system (and `shuffled`: the voice's faces paired as `pairings` pair them), the
     judges' clip table; and their reading of the true test faces (cached by face_descriptors)."""
-    truth = load_reading(descriptors, "test")
-    if len(truth.descriptors) != len(speakers):
-        raise ValueError(
-            f"{descriptors / 'test'}: {len(truth.descriptors)} faces read for {len(speakers)} "
-            "test clips; the features changed since `speech2face face_descriptors` ran"
-        )
+    truth = load_reading(descriptors, "test", len(speakers))
     workers = default_workers()
     readings = {
         system: read_all(faces, workers, f"judging the faces drawn: {system}")

@@ -8,19 +8,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from speech2face.errors import InputError
 from speech2face.files import atomic_path
-from speech2face.pretrained.dlib_faces import FaceReading, read_all
+from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM, FaceReading, read_all
 from speech2face.training.data import feature_splits, load_split
 
 DESCRIPTORS, READINGS = "descriptors.npy", "readings.csv"
 SAME_PERSON = 0.6  # dlib's documented distance below which two faces are one person
 
 
-def load_reading(folder: Path, split: str) -> FaceReading:
-    """The cached reading of a split's faces (array order)."""
+def cached_descriptors(folder: Path, split: str, clips: int) -> np.ndarray:
+    """A split's cached descriptors, checked against its clip count (one-line errors)."""
+    path = folder / split / DESCRIPTORS
+    if not path.exists():
+        raise InputError(f"{path}: no dlib descriptors; run `speech2face face_descriptors` first")
+    descriptors = np.load(path)
+    if descriptors.shape != (clips, DESCRIPTOR_DIM):
+        raise InputError(
+            f"{path}: {descriptors.shape[0]} descriptors for {clips} clips; the features changed "
+            "since `speech2face face_descriptors` ran"
+        )
+    return descriptors
+
+
+def load_reading(folder: Path, split: str, clips: int) -> FaceReading:
+    """The cached reading of a split's `clips` faces (array order)."""
+    descriptors = cached_descriptors(folder, split, clips)
     table = pd.read_csv(folder / split / READINGS)
     return FaceReading(
-        np.load(folder / split / DESCRIPTORS),
+        descriptors,
         table.detected.to_numpy(bool),
         table.female_probability.to_numpy(float),
         table.age.to_numpy(float),

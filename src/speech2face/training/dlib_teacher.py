@@ -17,26 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speech2face.errors import InputError
 from speech2face.files import atomic_path
-from speech2face.pretrained.descriptor_stage import DESCRIPTORS
-from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM
+from speech2face.pretrained.descriptor_stage import cached_descriptors
 from speech2face.training.common import EMBEDDINGS, LOGITS
 from speech2face.training.data import feature_splits
-
-
-def descriptors_of(folder: Path, split: str, clips: int) -> np.ndarray:
-    """A split's cached descriptors, checked against its clip count."""
-    path = folder / split / DESCRIPTORS
-    if not path.exists():
-        raise InputError(f"{path}: no dlib descriptors; run `speech2face face_descriptors` first")
-    descriptors = np.load(path)
-    if descriptors.shape != (clips, DESCRIPTOR_DIM):
-        raise InputError(
-            f"{path}: {descriptors.shape[0]} descriptors for {clips} clips; the features changed "
-            "since `speech2face face_descriptors` ran"
-        )
-    return descriptors
 
 
 def fit_identity_head(
@@ -71,7 +55,7 @@ def write_descriptor_embeddings(
     with atomic_path(out, directory=True) as staging:
         for split in feature_splits(features):
             clips = len(load_split(features, split)[1])
-            embedding = descriptors_of(descriptors, split, clips)
+            embedding = cached_descriptors(descriptors, split, clips)
             with torch.no_grad():
                 logits = head(torch.from_numpy(embedding)).numpy()
             (staging / split).mkdir()

@@ -14,6 +14,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from speech2face.files import atomic_path
 from speech2face.params import FaceEncoderParams
+from speech2face.pretrained.descriptor_stage import cached_descriptors
 from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM
 from speech2face.tracking import stage_run
 from speech2face.training import networks
@@ -28,7 +29,6 @@ from speech2face.training.common import (
 from speech2face.training.data import ArrayDataModule, ArrayDataset, feature_splits, load_split
 from speech2face.training.dlib_teacher import (
     descriptor_loss,
-    descriptors_of,
     fit_identity_head,
     write_descriptor_embeddings,
 )
@@ -128,7 +128,7 @@ def train_face_encoder(
     classes = {} if dlib else attribute_classes(clips)
     table = label_table(arrays["face"], clips, classes) | {"label": labels}
     if dlib:
-        table["descriptor"] = descriptors_of(descriptors, "train", len(clips))
+        table["descriptor"] = cached_descriptors(descriptors, "train", len(clips))
         head = fit_identity_head(
             table["descriptor"][fit], labels[fit], len(speakers), params.head_l2, params.seed
         )
