@@ -6,6 +6,11 @@ INSTALLED := $(VENV)/.installed
 UI_PORT ?= 5000
 DASHBOARD_PORT ?= 8080
 SERVE_PORT ?= 8000
+# `make server`: the team's MLflow tracking server (docs/deploy.md); its PostgreSQL cluster,
+# artifacts and log live in SERVER_DATA, which the postgres user must be able to reach.
+SERVER_DATA ?= server-data
+SERVER_PORT ?= 5000
+SERVER_DB_PORT ?= 5433
 # `make serve MODEL=models` serves the local models folder instead of the registered champion.
 MODEL ?= models:/speech2face@champion
 # `make dashboard STUDY_STORAGE=<url>` for another study storage than tune.storage's.
@@ -19,8 +24,10 @@ EXP_SHOW_DROP := Created|conditions\..*|decoder\..*|judges\..*|.*/.*|.+_(low|hig
 # service's page is tested in (Playwright drives it; it never downloads a browser), for test.
 ENGINE_PACKAGES := flite festival festvox-kdlpc16k festvox-us-slt-hts
 BROWSER_PACKAGES := chromium
+# The PostgreSQL of `make server` and of the integration tests' throwaway clusters.
+SERVER_PACKAGES := postgresql
 
-.PHONY: repro experiments engine-packages system-packages tune bias test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
+.PHONY: repro experiments engine-packages server-packages system-packages server tune bias test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,8 +52,11 @@ endef
 engine-packages:
 	$(call apt_install,$(ENGINE_PACKAGES))
 
+server-packages:
+	$(call apt_install,$(SERVER_PACKAGES))
+
 system-packages:
-	$(call apt_install,$(ENGINE_PACKAGES) $(BROWSER_PACKAGES))
+	$(call apt_install,$(ENGINE_PACKAGES) $(BROWSER_PACKAGES) $(SERVER_PACKAGES))
 
 repro: $(INSTALLED) engine-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
@@ -82,8 +92,16 @@ serve: $(INSTALLED)
 screenshots: $(INSTALLED) system-packages
 	$(BIN)/python scripts/avatar_screenshots.py
 
+server: $(INSTALLED) server-packages
+	$(BIN)/speech2face server --data '$(SERVER_DATA)' --port $(SERVER_PORT) --db-port $(SERVER_DB_PORT)
+
+# The local store's UI; with MLFLOW_TRACKING_URI a tracking server (make server), whose own
+# page is the UI: the newest runs and the link to the project's experiment.
 ui: $(INSTALLED)
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(UI_PORT)
+	@case "$$MLFLOW_TRACKING_URI" in \
+	http://*|https://*) $(BIN)/speech2face runs --limit 5 ;; \
+	*) $(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(UI_PORT) ;; \
+	esac
 
 ui-screenshot: $(INSTALLED) system-packages
 	$(BIN)/python scripts/mlflow_ui_screenshot.py

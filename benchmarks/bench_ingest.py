@@ -55,11 +55,13 @@ def copies(source: Path, folder: Path, times: int) -> None:
             shutil.copy(path, target)
 
 
-def run_ingest(source: Path, out: Path, workers: int) -> dict:
-    """Wall time, accepted segments and peak RSS (largest process) of one ingest."""
+def run_ingest(source: Path, out: Path, workers: int, *options: str) -> dict:
+    """Wall time, accepted segments and peak RSS (largest process) of one ingest from scratch
+    (`options`: more of the command's, e.g. --scheduler)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [str(ROOT / ".venv/bin/speech2face"), "ingest", "videos", str(source)]
     command += ["--out", str(out / "raw"), "--reports", str(out / "reports"), "-j", str(workers)]
+    command += options
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     wall = time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""Loopback ports for the servers that tests, scripts and benchmarks start."""
+"""Loopback ports for the servers that tests, scripts and benchmarks start; URLs to show."""
 
 from __future__ import annotations
 
@@ -10,3 +10,14 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def without_password(url: str) -> str:
+    """A database URL without its password, to print and log."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

@@ -325,6 +325,13 @@ class PrunerParams:
 
 
 @dataclass(frozen=True)
+class HeartbeatParams:
+    interval_seconds: int  # how often a running trial says it is alive
+    grace_seconds: int  # silence after which its trial is failed (its worker died)
+    retries: int  # times a failed-by-silence trial is run again with the same values
+
+
+@dataclass(frozen=True)
 class TuneParams:
     """The Optuna study over `train_voice_encoder`'s values (stage `tune`)."""
 
@@ -338,6 +345,7 @@ class TuneParams:
     population_size: int  # NSGA-II generation size (several objectives)
     pruner: PrunerParams
     space: dict[str, dict]  # train_voice_encoder key -> {low, high, log, step} or {choices}
+    heartbeat: HeartbeatParams
 
 
 def _convert(value, kind, where: str):

@@ -28,6 +28,7 @@ import yaml
 from speech2face.paths import project_root
 
 EXPERIMENT = "speech2face"
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 INVOCATION_TAG = "speech2face.invocation"
 KIND_TAG = "speech2face.kind"
 MODEL_HASH_TAG = "speech2face.model_sha256"
@@ -100,10 +101,17 @@ def flat_params(path: Path) -> dict[str, str]:
 
 
 def _experiment_id(client, uri: str) -> str:
+    """The project experiment's id, made on first use. It is marked as model training, so
+    MLflow 3's UI opens it on its runs, not on its GenAI overview (traces, evaluations)."""
     experiment = client.get_experiment_by_name(EXPERIMENT)
-    if experiment is not None:
-        return experiment.experiment_id
-    return client.create_experiment(EXPERIMENT, artifact_location=artifact_location(uri))
+    if experiment is None:
+        return client.create_experiment(
+            EXPERIMENT, artifact_location=artifact_location(uri), tags=EXPERIMENT_TAGS
+        )
+    for key, value in EXPERIMENT_TAGS.items():
+        if experiment.tags.get(key) != value:
+            client.set_experiment_tag(experiment.experiment_id, key, value)
+    return experiment.experiment_id
 
 
 def new_run(name: str, tags: dict[str, str], params_path: Path) -> str:
@@ -182,9 +190,14 @@ def stage_runs_under(run_id: str) -> Iterator[None]:
         _PARENT_RUN.reset(token)
 
 
+# The ranks a launcher gives each process: torchrun's (RANK, GROUP_RANK), Lightning's own
+# (NODE_RANK, LOCAL_RANK) and SLURM's srun (SLURM_PROCID).
+RANK_VARIABLES = ("RANK", "GROUP_RANK", "NODE_RANK", "LOCAL_RANK", "SLURM_PROCID")
+
+
 def is_global_zero() -> bool:
     """False in the extra processes a multi-GPU or multi-node (DDP) launch starts."""
-    return all(int(os.environ.get(name, 0)) == 0 for name in ("LOCAL_RANK", "NODE_RANK"))
+    return all(int(os.environ.get(name, 0)) == 0 for name in RANK_VARIABLES)
 
 
 @contextmanager
@@ -217,6 +230,20 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
             mlflow.set_tags({KIND_TAG: "stage", "speech2face.stage": stage})
             mlflow.log_params(flat_params(params_path))
             yield run.info.run_id
+
+
+def experiment_page() -> str | None:
+    """The project experiment's runs in a tracking server's UI (None for a local store, or
+    before the first run). MLflow 3's UI shows every experiment as a GenAI one (traces)
+    unless the page asks for its machine-learning view."""
+    uri = tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return None
+    experiment = client().get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        return None
+    runs = f"#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
+    return f"{uri.rstrip('/')}/{runs}"
 
 
 def project_runs(filter_string: str, limit: int) -> list:

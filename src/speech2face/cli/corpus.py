@@ -25,6 +25,16 @@ OutDir = Annotated[
 ReportsDir = Annotated[
     Path, path_option("--reports", "Where ingest.md, the rejects and sheets go.", "reports")
 ]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ADDRESS",
+        envvar="SPEECH2FACE_SCHEDULER",
+        help="Process a real source's files on a Dask cluster: local (one of --workers "
+        "processes here) or tcp://HOST:PORT of a running `dask scheduler`, whose workers see "
+        "the source and the corpus folder at the same paths.",
+    ),
+]
 ingest_app = typer.Typer(
     help="Turn real talking-face data into a corpus (settings: params.yaml's corpus.ingest).",
     no_args_is_help=True,
@@ -38,15 +48,16 @@ def _corpus_params(params_file: Path):
     return load_section(CorpusParams, "corpus", params_file)
 
 
-def _build(params, out: Path, reports: Path, workers: int) -> None:
+def _build(params, out: Path, reports: Path, workers: int, scheduler: str | None) -> None:
     from speech2face.ingest.sources import build_corpus
 
-    manifest, summary = build_corpus(params, out, reports, workers_count(workers))
+    manifest, summary = build_corpus(params, out, reports, workers_count(workers), scheduler)
     speakers = manifest.speaker_id.nunique()
     console.print(f"wrote {len(manifest)} clips of {speakers} speakers to {out}")
     if params.source != "synthetic":
         if summary["resumed"]:
-            console.print(f"resumed: {summary['resumed']} of {summary['files']} files were done")
+            done = f"{summary['resumed']} of {summary['files']} files"
+            console.print(f"reused the shards of {done}, done by an earlier run")
         console.print(f"see {reports / 'ingest.md'} and {reports / 'ingest_rejects.csv'}")
 
 
@@ -57,9 +68,10 @@ def corpus_command(
     out: OutDir = paths.RAW,
     reports: ReportsDir = paths.REPORTS,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """The first stage: the corpus params.yaml's corpus.source names (synthetic by default)."""
-    _build(_corpus_params(params_file), out, reports, workers)
+    _build(_corpus_params(params_file), out, reports, workers, scheduler)
 
 
 @app.command("generate")
@@ -101,7 +113,9 @@ def _absolute(path: Path | None) -> str | None:
 Source = Annotated[Path, typer.Argument(metavar="FOLDER", help="The source's folder.")]
 
 
-def _ingest(source: str, root: Path, params_file: Path, changes: dict, out, reports, workers):
+def _ingest(
+    source: str, root: Path, params_file: Path, changes: dict, out, reports, workers, scheduler
+):
     """Ingest `root` as `source`, with `changes` to the params' adapter section (paths given
     on the command line are relative to the current folder, not to `root`)."""
     params = _corpus_params(params_file)
@@ -109,7 +123,7 @@ def _ingest(source: str, root: Path, params_file: Path, changes: dict, out, repo
         getattr(params, source), **{k: v for k, v in changes.items() if v is not None}
     )
     params = dataclasses.replace(params, source=source, input=str(root), **{source: section})
-    _build(params, out, reports, workers)
+    _build(params, out, reports, workers, scheduler)
 
 
 @ingest_app.command("videos")
@@ -127,10 +141,11 @@ def ingest_videos(
     out: OutDir = paths.RAW,
     reports: ReportsDir = paths.REPORTS,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """A folder of videos (mp4, mkv, webm, mov, avi, m4v; searched recursively)."""
     changes = {"labels": _absolute(labels), "speaker_from_folder": speaker_from_folder}
-    _ingest("videos", root, params_file, changes, out, reports, workers)
+    _ingest("videos", root, params_file, changes, out, reports, workers, scheduler)
 
 
 @ingest_app.command("avspeech")
@@ -148,10 +163,11 @@ def ingest_avspeech(
     out: OutDir = paths.RAW,
     reports: ReportsDir = paths.REPORTS,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """AVSpeech: the official CSVs and downloaded clips (any common naming)."""
     changes = {"csv": csv and tuple(map(_absolute, csv)), "clips": _absolute(clips)}
-    _ingest("avspeech", root, params_file, changes, out, reports, workers)
+    _ingest("avspeech", root, params_file, changes, out, reports, workers, scheduler)
 
 
 @ingest_app.command("voxceleb1")
@@ -169,10 +185,11 @@ def ingest_voxceleb1(
     out: OutDir = paths.RAW,
     reports: ReportsDir = paths.REPORTS,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """VoxCeleb1: the wav tree, vox1_meta.csv, and face frames or photos."""
     changes = {"meta": _absolute(meta), "faces": _absolute(faces), "photos": _absolute(photos)}
-    _ingest("voxceleb1", root, params_file, changes, out, reports, workers)
+    _ingest("voxceleb1", root, params_file, changes, out, reports, workers, scheduler)
 
 
 @ingest_app.command("voxceleb2")
@@ -184,6 +201,8 @@ def ingest_voxceleb2(
     out: OutDir = paths.RAW,
     reports: ReportsDir = paths.REPORTS,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """VoxCeleb2: the aac (m4a) and mp4 trees and vox2_meta.csv."""
-    _ingest("voxceleb2", root, params_file, {"meta": _absolute(meta)}, out, reports, workers)
+    changes = {"meta": _absolute(meta)}
+    _ingest("voxceleb2", root, params_file, changes, out, reports, workers, scheduler)

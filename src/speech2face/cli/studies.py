@@ -73,6 +73,13 @@ def tune_command(
     apply: Annotated[
         bool, typer.Option("--apply", help="Don't tune: write the best values into params.yaml.")
     ] = False,
+    create_only: Annotated[
+        bool,
+        typer.Option(
+            "--create-only",
+            help="Don't tune: make the study, once, before workers on several machines start.",
+        ),
+    ] = False,
     trial: Annotated[
         int | None,
         typer.Option(metavar="N", help="With --apply: this trial's values (e.g. of the front)."),
@@ -95,6 +102,11 @@ def tune_command(
     params = load_section(TuneParams, "tune", params_file)
     overrides = {"n_trials": n_trials, "study_name": study_name}
     params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v is not None})
+    if create_only:
+        from speech2face.tuning.stage import create
+
+        console.print(create(params, params_file, storage, max_epochs), highlight=False)
+        return
     folders = (features, embeddings, models, out)
     result = tune(params, params_file, *folders, storage, workers, console, max_epochs)
     best = result["best"]
@@ -119,12 +131,14 @@ def dashboard_command(
     port: Annotated[int, typer.Option(metavar="PORT", help="The port to serve on.")] = 8080,
 ) -> None:
     """Browse the tuning studies in optuna-dashboard (Ctrl-C stops it)."""
+    from speech2face.network import without_password
     from speech2face.params import TuneParams, load_section
-    from speech2face.tuning.study import existing_storage, shown, storage_url
+    from speech2face.tuning.study import existing_storage, storage_url
 
     url = storage_url(load_section(TuneParams, "tune", params_file), storage, create=False)
     study_storage = existing_storage(url)
-    console.print(f"optuna-dashboard on {shown(url)}: http://{host}:{port} (Ctrl-C stops it)")
+    shown = without_password(url)
+    console.print(f"optuna-dashboard on {shown}: http://{host}:{port} (Ctrl-C stops it)")
     from optuna_dashboard import run_server
 
     run_server(study_storage, host=host, port=port)

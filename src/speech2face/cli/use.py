@@ -62,7 +62,7 @@ def runs_command(
     limit: Annotated[int, typer.Option(metavar="N", help="How many runs, newest first.")] = 10,
 ) -> None:
     """The pipeline runs in the MLflow store, newest first."""
-    from speech2face.tracking import pipeline_runs, tracking_uri
+    from speech2face.tracking import experiment_page, pipeline_runs, tracking_uri
 
     rows = pipeline_runs(limit)
     if not rows:
@@ -73,6 +73,9 @@ def runs_command(
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     for line in cells:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+    page = experiment_page()
+    if page:
+        console.print(f"in the tracking server's UI: {page}", highlight=False)
 
 
 @app.command("serve")

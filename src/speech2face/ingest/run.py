@@ -1,8 +1,13 @@
-"""Ingest items into a corpus folder: in parallel, resumable, and atomic.
+"""Ingest items into a corpus folder: in parallel (processes here, or a Dask cluster),
+incremental, resumable, and atomic.
 
-Each item's result (and the files it accepted) is kept in a work folder beside the corpus as
-soon as the item is done, so a killed run resumes where it stopped; the corpus itself appears
-only when complete. The same inputs and params give a byte-identical manifest.
+The results are kept in shards, one per source item, in a work folder beside the corpus
+(`.raw.ingest/` for `data/raw`): an item's result (and the files it accepted) is written as
+soon as the item is done, and reused while the item's files keep their size and time. So a
+killed run resumes where it stopped, and a rerun after videos were added or changed processes
+only those; the shards of items gone from the source are dropped. The corpus itself appears
+only when complete. The same inputs and params give a byte-identical manifest, whatever
+computed the shards.
 """
 
 from __future__ import annotations
@@ -84,13 +89,20 @@ def shown(name: str, root: Path) -> str:
 
 
 def ingest(
-    items: list[Item], root: Path, out: Path, params: IngestParams, workers: int, card: dict
+    items: list[Item],
+    root: Path,
+    out: Path,
+    params: IngestParams,
+    workers: int,
+    card: dict,
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, list[dict], dict]:
     """Write the corpus of `items` (read from `root`) to `out`: manifest, audio/, faces/,
     corpus.json.
 
     Returns the manifest, every reject of the items, and counts: speech segments read, items
-    whose results a killed earlier run had already kept (resumed).
+    whose results an earlier run had already kept (resumed). `scheduler`: a Dask cluster to
+    compute the shards on (`parallel_map`).
     """
     work = work_folder(out)
     _prepare(work, params)
@@ -100,7 +112,7 @@ def ingest(
     todo = [item for item in items if done[item.key] is None]
     counts = {"resumed": len(items) - len(todo)}
     work_on = partial(_ingest_one, work=work, params=params)
-    for item, result in zip(todo, parallel_map(work_on, todo, workers, "Ingesting")):
+    for item, result in zip(todo, parallel_map(work_on, todo, workers, "Ingesting", scheduler)):
         done[item.key] = result
     results = [(item, done[item.key]) for item in items]
     rejects = [r | {"file": shown(r["file"], root)} for _, res in results for r in res["rejects"]]
@@ -119,6 +131,16 @@ def ingest(
     return manifest, rejects, counts
 
 
-def finish(out: Path) -> None:
-    """Remove the work folder once the corpus and its report are written."""
-    shutil.rmtree(work_folder(out), ignore_errors=True)
+def drop_gone(out: Path, items: list[Item]) -> int:
+    """Drop the shards of items no longer in the source (their result and files), once the
+    corpus and its report are written; returns how many."""
+    work, kept = work_folder(out), {item.key for item in items}
+    gone = [path for path in (work / "results").glob("*.json") if path.stem not in kept]
+    for path in gone:
+        result = json.loads(path.read_text())
+        files = [row[name] for row in result["accepted"] for name in ("audio_path", "face_path")]
+        files += [row["thumbnail"] for row in result["rejects"] if "thumbnail" in row]
+        for relative in files:
+            (work / relative).unlink(missing_ok=True)
+        path.unlink()
+    return len(gone)

@@ -56,9 +56,12 @@ def read_source(params: CorpusParams):
     return voxceleb.voxceleb2_items(root, located(root, params.voxceleb2.meta))
 
 
-def build_corpus(params: CorpusParams, out: Path, reports: Path, workers: int):
+def build_corpus(
+    params: CorpusParams, out: Path, reports: Path, workers: int, scheduler: str | None = None
+):
     """Write the corpus to `out` and its ingest report to `reports`; return the manifest and
-    the counts the report gives."""
+    the counts the report gives. A real source's items are processed on a Dask cluster with
+    `scheduler` (`local` or tcp://HOST:PORT)."""
     from speech2face.ingest.report import write_reports
 
     check(params)
@@ -66,19 +69,24 @@ def build_corpus(params: CorpusParams, out: Path, reports: Path, workers: int):
     if params.source == "synthetic":
         from speech2face.corpus.generate import generate
 
+        if scheduler:
+            raise InputError(
+                "--scheduler: the synthetic corpus is generated on this machine; a Dask "
+                "cluster ingests real sources (corpus.source videos, avspeech, voxceleb1/2)"
+            )
         manifest = generate(params.synthetic, out, workers)
         summary |= {"files": 0, "segments": len(manifest)}
         write_reports(summary, manifest, [], out, reports)
         return manifest, summary
-    from speech2face.ingest.run import finish, ingest
+    from speech2face.ingest.run import drop_gone, ingest
 
     items, rejects = read_source(params)
     card = dict(summary)  # what corpus.json says of the corpus: its source and description
     manifest, item_rejects, counts = ingest(
-        items, Path(params.input), out, params.ingest, workers, card
+        items, Path(params.input), out, params.ingest, workers, card, scheduler
     )
     summary |= {"files": len(items), **counts}
     early = [asdict(reject) for reject in rejects]
     write_reports(summary, manifest, early + item_rejects, out, reports)
-    finish(out)
+    drop_gone(out, items)
     return manifest, summary

@@ -46,13 +46,15 @@ def fit_best(
     mode: str,
     **overrides,
 ) -> pl.Trainer:
-    """Train, then load the best validation checkpoint's weights back into `module`."""
+    """Train, then load the best validation checkpoint's weights back into `module` (in the
+    global-zero process, the one that writes the stage's outputs)."""
     with tempfile.TemporaryDirectory(prefix="s2f-ckpt-") as folder:
         trainer, best = build_trainer(
             params.trainer, run_id, Path(folder), monitor, mode, **overrides
         )
         trainer.fit(module, data)
-        if best.best_model_path:
+        # Under DDP the checkpoint is in the first process's folder, on the first node.
+        if trainer.is_global_zero and best.best_model_path:
             state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
             module.load_state_dict(state["state_dict"])
     return trainer

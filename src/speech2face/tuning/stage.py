@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import optuna
 import yaml
 from rich.console import Console
 
 from speech2face.errors import InputError
+from speech2face.network import without_password
 from speech2face.params import TuneParams
 from speech2face.tracking import KIND_TAG, new_run, tracking_uri
 from speech2face.tuning.objective import Job, pruning_monitor
@@ -25,7 +27,6 @@ from speech2face.tuning.study import (
     open_study,
     quiet,
     run_workers,
-    shown,
     storage_url,
 )
 
@@ -40,7 +41,10 @@ def _announce(study, params: TuneParams, stale: list[int], console: Console) -> 
     if finished >= params.n_trials:
         console.print("nothing to run: raise tune.n_trials for more trials")
     if stale:
-        console.print(f"trials {stale} were left running by a killed process: marked FAIL")
+        console.print(
+            f"trials {stale} were left running by a killed process: marked FAIL, their values "
+            "queued to run again"
+        )
     if len(params.objectives) > 1:
         console.print(
             f"{len(params.objectives)} objectives: NSGA-II, and no pruning (Optuna does not "
@@ -48,6 +52,33 @@ def _announce(study, params: TuneParams, stale: list[int], console: Console) -> 
         )
     elif params.pruner.kind != "none" and pruning_monitor(params) is None:
         console.print(f"no pruning: {params.objectives[0]} is only measured after training")
+
+
+def open_checked(
+    params: TuneParams, params_file: Path, url: str, max_epochs: int | None
+) -> tuple[optuna.Study, dict]:
+    """The study at `url` (made if new) checked to be the one these params define, and the
+    params document its trials start from."""
+    study = open_study(params, url)
+    document = yaml.safe_load(params_file.read_text())
+    if max_epochs is not None:
+        if max_epochs < 1:
+            raise InputError(f"--max-epochs: expected at least 1, got {max_epochs}")
+        document["train_voice_encoder"]["trainer"]["max_epochs"] = max_epochs
+    check_resumable(study, params, document["train_voice_encoder"])
+    return study, document
+
+
+def create(
+    params: TuneParams, params_file: Path, storage: str | None, max_epochs: int | None
+) -> str:
+    """Make the study (once, before workers on several machines start); say what it holds."""
+    check(params, f"{params_file}: tune")
+    url = storage_url(params, storage)
+    with quiet():
+        study, _ = open_checked(params, params_file, url, max_epochs)
+        trials = len(study.get_trials(deepcopy=False))
+    return f"study {study.study_name} is ready in {without_password(url)}: {trials} trials so far"
 
 
 def tune(
@@ -76,18 +107,12 @@ def tune(
             raise InputError(f"no {path}: run the pipeline first (dvc repro)")
     url = storage_url(params, storage)
     with quiet():
-        study = open_study(params, url)
-        document = yaml.safe_load(params_file.read_text())
-        if max_epochs is not None:
-            if max_epochs < 1:
-                raise InputError(f"--max-epochs: expected at least 1, got {max_epochs}")
-            document["train_voice_encoder"]["trainer"]["max_epochs"] = max_epochs
-        check_resumable(study, params, document["train_voice_encoder"])
-        _announce(study, params, fail_orphans(study), console)
+        study, document = open_checked(params, params_file, url, max_epochs)
+        _announce(study, params, fail_orphans(study, params.heartbeat.retries), console)
         tags = {
             KIND_TAG: "tune",
             "optuna.study_name": params.study_name,
-            "optuna.storage": shown(url),
+            "optuna.storage": without_password(url),
         }
         run_id = new_run(f"tune {params.study_name}", tags, params_file)
         job = Job(params, document, features, embeddings, models, url, run_id)
@@ -95,10 +120,10 @@ def tune(
         try:
             with Monitor(study, params.objectives, params.n_trials, console):
                 run_workers(job, workers)
-            result = write_outputs(study, params.objectives, shown(url), out, run_id)
+            result = write_outputs(study, params.objectives, without_password(url), out, run_id)
             status = "FINISHED"
         except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C into SystemExit
-            stopped = fail_orphans(study, including_mine=True)
+            stopped = fail_orphans(study, params.heartbeat.retries, including_mine=True)
             console.print(f"interrupted (trials {stopped} marked FAIL): rerun to resume")
             status = "KILLED"
             raise

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -25,7 +26,8 @@ import optuna
 from optuna.trial import TrialState
 
 from speech2face.errors import InputError
-from speech2face.params import TuneParams
+from speech2face.network import without_password
+from speech2face.params import HeartbeatParams, TuneParams
 from speech2face.tracking import real_root, stage_runs_under
 from speech2face.tuning.objective import OBJECTIVES, Job, pruning_monitor, run_trial
 from speech2face.tuning.space import parse_space, untuned
@@ -33,9 +35,6 @@ from speech2face.tuning.space import parse_space, untuned
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 ENDED = (*FINISHED, TrialState.FAIL)
 COUNTED = (*FINISHED, TrialState.RUNNING)  # a running trial will finish: it takes a place
-# A worker on another machine that dies leaves its trial RUNNING: its heartbeat stops, and
-# after the grace period the next trial started anywhere marks it FAIL.
-HEARTBEAT_SECONDS, GRACE_SECONDS = 20, 120
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "threshold", "none")
 
@@ -82,8 +81,9 @@ def existing_storage(url: str) -> optuna.storages.RDBStorage:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
+    shown = without_password(url)
     no_study = (
-        f"no tuning study yet in {shown(url)}: start one with `make tune` (or a quick one: "
+        f"no tuning study yet in {shown}: start one with `make tune` (or a quick one: "
         "`speech2face tune --n-trials 2 --max-epochs 2 --study-name quick`)"
     )
     if url.startswith("sqlite:///") and not _sqlite_has_studies(url.removeprefix("sqlite:///")):
@@ -93,7 +93,7 @@ def existing_storage(url: str) -> optuna.storages.RDBStorage:
         studies = storage.get_all_studies()
     except (SQLAlchemyError, ImportError, ValueError, optuna.exceptions.OptunaError) as error:
         reason = str(error).strip().splitlines()[0]
-        raise InputError(f"cannot read the study storage {shown(url)!r}: {reason}") from None
+        raise InputError(f"cannot read the study storage {shown!r}: {reason}") from None
     if not studies:
         raise InputError(no_study)
     return storage
@@ -112,34 +112,42 @@ def _sqlite_has_studies(database: str) -> bool:
         return False
 
 
-def shown(url: str) -> str:
-    """The URL without its password, to print and log."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+def open_storage(url: str, params: TuneParams) -> optuna.storages.RDBStorage:
+    """The storage, with heartbeats: a worker on another machine that dies leaves its trial
+    RUNNING; its heartbeat stops, and after the grace period the next trial started anywhere
+    (or `taken`) marks it FAIL and enqueues its values again (`tune.heartbeat.retries` times)."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    # SQLite: wait for the other workers' writes instead of failing at once.
-    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat
-            return optuna.storages.RDBStorage(
-                url,
-                engine_kwargs=engine,
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=GRACE_SECONDS,
-            )
+        try:
+            return _rdb_storage(url, params.heartbeat)
+        except (IntegrityError, ProgrammingError) as error:
+            # Workers that meet an empty database at once race to make its tables and the
+            # losers fail: a second attempt finds the tables made.
+            if "already exists" not in str(error):
+                raise
+            time.sleep(1.0)
+            return _rdb_storage(url, params.heartbeat)
     except (SQLAlchemyError, ImportError, ValueError) as error:
         reason = str(error).strip().splitlines()[0]
-        raise InputError(f"cannot open the study storage {shown(url)!r}: {reason}") from None
+        shown = without_password(url)
+        raise InputError(f"cannot open the study storage {shown!r}: {reason}") from None
+
+
+def _rdb_storage(url: str, beat: HeartbeatParams) -> optuna.storages.RDBStorage:
+    # SQLite: wait for the other workers' writes instead of failing at once.
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine,
+            heartbeat_interval=beat.interval_seconds,
+            grace_period=beat.grace_seconds,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=beat.retries
+            ),
+        )
 
 
 def directions(params: TuneParams) -> list[str]:
@@ -190,7 +198,7 @@ def open_study(params: TuneParams, url: str, worker: int = 0) -> optuna.Study:
     """The study, created on first use; its sampler seeded from `tune.seed`, this machine,
     the worker and the trials so far (a resumed study, a second worker or another machine
     draws new points; one machine's study is reproducible)."""
-    storage = open_storage(url)
+    storage = open_storage(url, params)
     try:
         done = storage.get_n_trials(storage.get_study_id_from_name(params.study_name))
     except KeyError:
@@ -228,12 +236,14 @@ def check_resumable(study: optuna.Study, params: TuneParams, base: dict) -> None
         )
 
 
-def fail_orphans(study: optuna.Study, including_mine: bool = False) -> list[int]:
+def fail_orphans(study: optuna.Study, retries: int, including_mine: bool = False) -> list[int]:
     """Mark FAIL the RUNNING trials whose worker process on this host is gone (killed), and
-    with `including_mine` those of this process (interrupted). Returns their numbers."""
+    with `including_mine` those of this process (interrupted), and enqueue their values again
+    (each trial's values at most `retries` times), as the heartbeat does for other hosts.
+    Returns their numbers."""
     mine = worker_id()
     orphans = [
-        trial.number
+        trial
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         if "worker" in trial.user_attrs
         and (
@@ -241,13 +251,21 @@ def fail_orphans(study: optuna.Study, including_mine: bool = False) -> list[int]
             or (including_mine and trial.user_attrs["worker"] == mine)
         )
     ]
-    for number in orphans:
-        study.tell(number, state=TrialState.FAIL)
-    return orphans
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries)
+    for trial in orphans:
+        study.tell(trial.number, state=TrialState.FAIL)
+        retry(study, trial)
+    return [trial.number for trial in orphans]
 
 
 def taken(study: optuna.Study) -> int:
-    """The trials that count towards `n_trials`: finished, or running (they will finish)."""
+    """The trials that count towards `n_trials`: finished, or running (they will finish),
+    once trials whose heartbeat went silent are failed (and enqueued again)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
     return len(study.get_trials(deepcopy=False, states=COUNTED))
 
 
@@ -303,9 +321,13 @@ def work(job: Job, worker: int = 0) -> None:
             )
 
 
-def _worker_process(job: Job, worker: int) -> None:
-    """A worker process: Ctrl-C is for the invoking process, which stops them all."""
+def _worker_process(job: Job, worker: int, threads: int) -> None:
+    """A worker process with its share of the cores: Ctrl-C is for the invoking process,
+    which stops them all."""
+    import torch
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
     work(job, worker)
 
 
@@ -315,7 +337,10 @@ def run_workers(job: Job, workers: int) -> None:
         work(job)
         return
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker_process, args=(job, k)) for k in range(workers)]
+    threads = max(1, len(os.sched_getaffinity(0)) // workers)  # not more threads than cores
+    processes = [
+        context.Process(target=_worker_process, args=(job, k, threads)) for k in range(workers)
+    ]
     for process in processes:
         process.start()
     try:
