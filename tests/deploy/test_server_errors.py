@@ -1,6 +1,7 @@
 """`speech2face server` refuses what cannot work in one line, before starting anything."""
 
 import os
+import signal
 
 import pytest
 
@@ -20,10 +21,13 @@ from tests.conftest import run_cli
 )
 def test_a_database_that_cannot_serve_is_one_line(tmp_path, backend, message):
     url = backend.format(port=free_port())  # nothing listens there
+    handler = signal.getsignal(signal.SIGTERM)
     result = run_cli("server", "--data", tmp_path / "server", "--backend-store-uri", url)
     assert result.exit_code == 2
     assert message in result.output and "secret" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+    # Given back: a process pool forked later by the same process must still die on SIGTERM.
+    assert signal.getsignal(signal.SIGTERM) == handler
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the cluster as another user")

@@ -215,3 +215,30 @@ def test_only_trials_of_dead_processes_on_this_host_are_stale():
     gone.wait()
     assert is_gone(f"{socket.gethostname()}:{gone.pid}:0")
     assert not is_gone(f"another-host:{os.getpid()}:0")
+
+
+def test_workers_end_when_their_invoking_process_is_killed(tune_args, tmp_path):
+    import psutil
+
+    storage, args = tune_args
+    params = tune_params(tmp_path / "params.yaml", n_trials=500)  # minutes of 2 s trials
+    program = [str(Path(sys.executable).parent / "speech2face"), "tune", *map(str, args)]
+    with open(tmp_path / "tune.log", "w") as log:
+        invoker = subprocess.Popen(
+            [*program, "--params", str(params), "--workers", "2"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 300
+    while not _killable(storage):
+        assert invoker.poll() is None, (tmp_path / "tune.log").read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    workers = psutil.Process(invoker.pid).children()
+    assert len(workers) >= 2
+    invoker.kill()  # SIGKILL: it cannot stop them itself
+    invoker.wait()
+    _, alive = psutil.wait_procs(workers, timeout=15)
+    for process in alive:
+        process.kill()
+    assert not alive  # each noticed within seconds, instead of running the study unwatched

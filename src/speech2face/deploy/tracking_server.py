@@ -109,9 +109,8 @@ def serve(
     data.mkdir(parents=True, exist_ok=True)
     (data / "artifacts").mkdir(exist_ok=True)
     log = data / "mlflow-server.log"
-    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
-    with _database(data, db_port, backend) as url:
+    with _stopped_by_sigterm(), _database(data, db_port, backend) as url:
         command = server_command(url, data / "artifacts", host, port, allowed_hosts)
         # MLflow 3 otherwise starts a job runner: two dozen processes this project never uses.
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
@@ -127,17 +126,28 @@ def serve(
             if not backend:
                 optuna_url = Cluster(data / "postgres", db_port).url("optuna")
                 say(f"  tuning storage: speech2face tune --storage {optuna_url}")
-            say("Ctrl-C stops the server and its database")
+            say("Ctrl-C stops the server" + ("" if backend else " and its database"))
             process.wait()
             raise InputError(f"the MLflow server exited ({process.returncode}); see {log}")
         except KeyboardInterrupt:
-            say("stopping the MLflow server and its database")
+            say("stopping the MLflow server" + ("" if backend else " and its database"))
         finally:
             _stop(process)
 
 
-def _interrupt(*_) -> None:
-    raise KeyboardInterrupt
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM stops the server as Ctrl-C does, while it runs (the handler is put back after:
+    processes forked later must keep the default, or a blocked one would never end)."""
+
+    def interrupt(*_) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 import warnings
 import zlib
@@ -327,8 +328,17 @@ def _worker_process(job: Job, worker: int, threads: int) -> None:
     import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     torch.set_num_threads(threads)
     work(job, worker)
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once its invoking process is gone (killed): its running trial is then
+    failed and run again like any killed worker's, instead of going on unwatched."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def run_workers(job: Job, workers: int) -> None:
