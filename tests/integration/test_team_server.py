@@ -85,7 +85,9 @@ def _running_trial_of(storage: str, pid: int) -> int | None:
         return None
     prefix = f"{socket.gethostname()}:{pid}:"
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        if trial.user_attrs.get("worker", "").startswith(prefix):
+        if trial.user_attrs.get("worker", "").startswith(prefix) and (
+            "mlflow_run_id" in trial.user_attrs  # its training has started
+        ):
             return trial.number
     return None
 
@@ -131,8 +133,10 @@ def test_two_machines_share_a_postgresql_study_and_a_killed_ones_trial_is_retrie
             assert run.data.metrics["tune/val_recall_at_5"] == trial.value
     experiment = client.get_experiment_by_name("speech2face").experiment_id
     tunes = client.search_runs([experiment], filter_string="tags.`speech2face.kind` = 'tune'")
-    assert len(tunes) == 2  # one per machine; the killed one's stays RUNNING, as it was left
-    assert sorted(run.info.status for run in tunes) == ["FINISHED", "RUNNING"]
+    assert len(tunes) == 2  # one per machine; the killed one's ended by the survivor
+    assert sorted(run.info.status for run in tunes) == ["FAILED", "FINISHED"]
+    lost = client.get_run(trials[killed].user_attrs["mlflow_run_id"])
+    assert lost.info.status == "FAILED" and lost.data.tags["optuna.trial_state"] == "FAIL"
 
 
 def test_the_team_ui_opens_the_project_experiment_on_its_runs(team_server, tracked_by, tmp_path):

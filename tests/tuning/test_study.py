@@ -75,7 +75,7 @@ def _killable(storage: str) -> bool:
         found = trials(storage)
     except KeyError:  # no study yet
         return False
-    running = [t for t in found if t.state.name == "RUNNING" and "worker" in t.user_attrs]
+    running = [t for t in found if t.state.name == "RUNNING" and "mlflow_run_id" in t.user_attrs]
     return any(t.state.name == "COMPLETE" for t in found) and bool(running)
 
 
@@ -110,6 +110,11 @@ def test_a_killed_study_resumes_where_it_stopped(tune_args, tmp_path):
                 trial.values,
             )
     assert all(after[n].state.name == "FAIL" for n in running)
+    client = mlflow.MlflowClient()  # the runs the killed process left RUNNING ended FAILED
+    for number in running:
+        for key in ("mlflow_run_id", "tune_run_id"):
+            ended = client.get_run(before[number].user_attrs[key])
+            assert ended.info.status == "FAILED", (key, ended.info)
     new = sorted(set(after) - set(before))
     assert new and new[0] == max(before) + 1  # the numbering continues
     assert sum(t.state.name == "COMPLETE" for t in after.values()) == 2

@@ -9,6 +9,7 @@ objective values are those of the model the stage would keep.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import lightning.pytorch as pl
 import optuna
 import yaml
 from lightning.pytorch.trainer.states import TrainerFn
+from optuna.trial import FrozenTrial
 from optuna_integration import PyTorchLightningPruningCallback
 
 from speech2face.params import TuneParams, VoiceEncoderParams, load_section
@@ -105,8 +107,13 @@ class TrialRun(pl.Callback):
             self.metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
 
 
+# The run's status for a trial that ends where its training cannot end the run itself.
+RUN_STATUS = {"PRUNED": "KILLED", "FAIL": "FAILED"}
+
+
 def _close_run(run_id: str | None, state: str, metrics: dict[str, float]) -> None:
-    """Record the trial's outcome on its MLflow run; a pruned trial's run ends KILLED."""
+    """Record the trial's outcome on its MLflow run; a pruned trial's run ends KILLED, a
+    failed one's FAILED."""
     from mlflow import MlflowClient
 
     if run_id is None:
@@ -115,8 +122,34 @@ def _close_run(run_id: str | None, state: str, metrics: dict[str, float]) -> Non
     client.set_tag(run_id, "optuna.trial_state", state)
     for name, value in metrics.items():
         client.log_metric(run_id, name, value)
-    if state == "PRUNED":
-        client.set_terminated(run_id, "KILLED")
+    if state in RUN_STATUS:
+        client.set_terminated(run_id, RUN_STATUS[state])
+
+
+class FailedTrial:
+    """For a trial failed because its worker is gone (a silent heartbeat, or a dead process
+    on this host): its values are tried again (at most `retries` times), its MLflow run ends
+    FAILED (tag `optuna.trial_state` FAIL, whatever the worker got to record), and so does
+    its tuning invocation's run if the worker left it RUNNING."""
+
+    def __init__(self, retries: int):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries)
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        self.retry(study, trial)
+        client = MlflowClient(tracking_uri())
+        try:
+            _close_run(trial.user_attrs.get("mlflow_run_id"), "FAIL", {})
+            tune_run = trial.user_attrs.get("tune_run_id")
+            if tune_run and client.get_run(tune_run).info.status == "RUNNING":
+                client.set_terminated(tune_run, "FAILED")
+        except MlflowException:  # tracked elsewhere (another MLFLOW_TRACKING_URI)
+            pass
 
 
 def run_trial(trial: optuna.Trial, job: Job, space: list[Dimension]) -> list[float]:

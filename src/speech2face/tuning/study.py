@@ -30,7 +30,13 @@ from speech2face.errors import InputError
 from speech2face.network import without_password
 from speech2face.params import HeartbeatParams, TuneParams
 from speech2face.tracking import real_root, stage_runs_under
-from speech2face.tuning.objective import OBJECTIVES, Job, pruning_monitor, run_trial
+from speech2face.tuning.objective import (
+    OBJECTIVES,
+    FailedTrial,
+    Job,
+    pruning_monitor,
+    run_trial,
+)
 from speech2face.tuning.space import parse_space, untuned
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -145,9 +151,7 @@ def _rdb_storage(url: str, beat: HeartbeatParams) -> optuna.storages.RDBStorage:
             engine_kwargs=engine,
             heartbeat_interval=beat.interval_seconds,
             grace_period=beat.grace_seconds,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=beat.retries
-            ),
+            heartbeat_stale_trial_callback=FailedTrial(beat.retries),
         )
 
 
@@ -239,9 +243,8 @@ def check_resumable(study: optuna.Study, params: TuneParams, base: dict) -> None
 
 def fail_orphans(study: optuna.Study, retries: int, including_mine: bool = False) -> list[int]:
     """Mark FAIL the RUNNING trials whose worker process on this host is gone (killed), and
-    with `including_mine` those of this process (interrupted), and enqueue their values again
-    (each trial's values at most `retries` times), as the heartbeat does for other hosts.
-    Returns their numbers."""
+    with `including_mine` those of this process (interrupted), as the heartbeat does for other
+    hosts (`FailedTrial`: values enqueued again, MLflow runs ended). Returns their numbers."""
     mine = worker_id()
     orphans = [
         trial
@@ -252,12 +255,10 @@ def fail_orphans(study: optuna.Study, retries: int, including_mine: bool = False
             or (including_mine and trial.user_attrs["worker"] == mine)
         )
     ]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries)
+    failed = FailedTrial(retries)
     for trial in orphans:
         study.tell(trial.number, state=TrialState.FAIL)
-        retry(study, trial)
+        failed(study, trial)
     return [trial.number for trial in orphans]
 
 
@@ -302,6 +303,7 @@ def work(job: Job, worker: int = 0) -> None:
 
         def objective(trial: optuna.Trial) -> list[float]:
             trial.set_user_attr("worker", worker_id())
+            trial.set_user_attr("tune_run_id", job.run_id)  # ended by whoever finds it dead
             counted = study.get_trials(deepcopy=False, states=COUNTED)
             if sum(t.number < trial.number for t in counted) >= params.n_trials:
                 study.stop()
