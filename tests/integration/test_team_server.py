@@ -17,7 +17,7 @@ import mlflow
 import optuna
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_evaluate
 from tests.tuning.conftest import tune_params
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -33,7 +33,7 @@ def tracked_by(team_server, monkeypatch):
 
 
 def test_stages_track_into_the_team_server_with_proxied_artifacts(
-    trained, team_server, tracked_by, tmp_path
+    trained, tiny_raw, team_server, tracked_by, tmp_path
 ):
     root, common = trained
     for folder in ("models", "embeddings"):
@@ -43,6 +43,8 @@ def test_stages_track_into_the_team_server_with_proxied_artifacts(
     for stage in ("train_face_decoder", "train_voice_encoder"):
         result = run_cli(stage, *here, *common[-2:])
         assert result.exit_code == 0, result.output
+    result = run_evaluate((tmp_path, common), tiny_raw, tmp_path / "reports")
+    assert result.exit_code == 0, result.output
 
     client = tracked_by
     experiment = client.get_experiment_by_name("speech2face")
@@ -54,6 +56,7 @@ def test_stages_track_into_the_team_server_with_proxied_artifacts(
     assert len(parents) == 1  # one pipeline run of this invocation, the stages nested in it
     pipeline = client.get_run(parents.pop())
     assert pipeline.data.tags["speech2face.kind"] == "pipeline"
+    assert "test/recall_at_5/gender/female/ci_low" in pipeline.data.metrics  # by evaluate
     for run in stages:
         assert run.info.status == "FINISHED"
         assert any(key.startswith("final/") for key in run.data.metrics)
@@ -141,7 +144,8 @@ def test_two_machines_share_a_postgresql_study_and_a_killed_ones_trial_is_retrie
 
 def test_the_team_ui_opens_the_project_experiment_on_its_runs(team_server, tracked_by, tmp_path):
     """MLflow 3 opens an experiment on its GenAI view (traces); the link `speech2face runs`
-    (and `make ui`) prints opens the project's on its runs, the pipeline run among them."""
+    (and `make ui`) prints opens the project's on its runs, the pipeline run among them, and
+    its Columns finds the per-group metrics `evaluate` logged by their prefix."""
     from playwright.sync_api import expect, sync_playwright
 
     from tests.service.test_browser import FLAGS, chromium
@@ -160,5 +164,9 @@ def test_the_team_ui_opens_the_project_experiment_on_its_runs(team_server, track
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(page_url)
         expect(page.get_by_text(pipeline.info.run_name).first).to_be_visible(timeout=90_000)
+        page.get_by_role("button", name="Columns").click()  # the per-group columns
+        page.get_by_placeholder("Search columns").fill("test/recall_at_5/gender")
+        female = page.get_by_text("test/recall_at_5/gender/female", exact=True)
+        expect(female).to_be_visible(timeout=30_000)
         page.screenshot(path=tmp_path / "experiment.png")
         browser.close()
