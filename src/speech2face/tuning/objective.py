@@ -21,7 +21,7 @@ from optuna.trial import FrozenTrial
 from optuna_integration import PyTorchLightningPruningCallback
 
 from speech2face.params import TuneParams, VoiceEncoderParams, load_section
-from speech2face.tracking import KIND_TAG, tracking_uri
+from speech2face.tracking import KIND_TAG, client
 from speech2face.training.train_voice_encoder import train_voice_encoder
 from speech2face.tuning.fairness import recall_at_5_by_group, worst_group
 from speech2face.tuning.space import Dimension, with_values
@@ -114,16 +114,14 @@ RUN_STATUS = {"PRUNED": "KILLED", "FAIL": "FAILED"}
 def _close_run(run_id: str | None, state: str, metrics: dict[str, float]) -> None:
     """Record the trial's outcome on its MLflow run; a pruned trial's run ends KILLED, a
     failed one's FAILED."""
-    from mlflow import MlflowClient
-
     if run_id is None:
         return
-    client = MlflowClient(tracking_uri())
-    client.set_tag(run_id, "optuna.trial_state", state)
+    store = client()
+    store.set_tag(run_id, "optuna.trial_state", state)
     for name, value in metrics.items():
-        client.log_metric(run_id, name, value)
+        store.log_metric(run_id, name, value)
     if state in RUN_STATUS:
-        client.set_terminated(run_id, RUN_STATUS[state])
+        store.set_terminated(run_id, RUN_STATUS[state])
 
 
 class FailedTrial:
@@ -138,16 +136,15 @@ class FailedTrial:
             self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries)
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
 
         self.retry(study, trial)
-        client = MlflowClient(tracking_uri())
         try:
             _close_run(trial.user_attrs.get("mlflow_run_id"), "FAIL", {})
             tune_run = trial.user_attrs.get("tune_run_id")
-            if tune_run and client.get_run(tune_run).info.status == "RUNNING":
-                client.set_terminated(tune_run, "FAILED")
+            store = client()
+            if tune_run and store.get_run(tune_run).info.status == "RUNNING":
+                store.set_terminated(tune_run, "FAILED")
         except MlflowException:  # tracked elsewhere (another MLFLOW_TRACKING_URI)
             pass
 
