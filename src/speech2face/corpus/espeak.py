@@ -6,6 +6,7 @@ and rate; the formant scale is a tape-speed change (see `speak`).
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import os
@@ -76,6 +77,8 @@ DEFAULT_PITCH_RANGE = 50  # espeak's pitch range setting, 0-99
 CALIBRATION_TEXT = "The small boat drifted slowly past the quiet harbour at dawn."
 MAX_ATTEMPTS = 4  # syntheses to fit a clip into its duration range
 WPM_RANGE = (80, 450)  # espeak's speaking rates
+_C_LIBRARY = ctypes.CDLL(None)  # this process's C library: espeak-ng's noise is its rand()
+FRESH_PROCESS_SEED = 1  # rand()'s state in a process that never called srand()
 
 
 def variant(female: bool, age: int, roughness: float, z: float) -> str:
@@ -98,10 +101,12 @@ def _synthesizer(accent: str, variant: str) -> parselmouth.Data:
 def _isolated(fn, *args) -> np.ndarray:
     """Run `fn(*args)` in a forked child and return its array.
 
-    espeak-ng keeps hidden global state (pitch-flutter phase, noise generator, ...) that every
-    synthesis advances, so the same request gives different samples depending on what was
-    synthesised before. A child forked from a process that never synthesises starts from the
-    same state every time: same request, same samples, whatever the order of requests.
+    espeak-ng keeps hidden global state (pitch-flutter phase, ...) that every synthesis
+    advances, so the same request gives different samples depending on what was synthesised
+    before. A child forked from a process that never synthesises starts from the same state
+    every time: same request, same samples, whatever the order of requests. Its noise comes
+    from the C library's rand(), which other libraries in the process reseed (importing
+    onnxruntime does, unpredictably): the child reseeds it as a fresh process has it.
     """
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -109,6 +114,7 @@ def _isolated(fn, *args) -> np.ndarray:
         status = 1
         try:
             os.close(read_fd)
+            _C_LIBRARY.srand(FRESH_PROCESS_SEED)
             payload = io.BytesIO()
             np.save(payload, fn(*args))
             with os.fdopen(write_fd, "wb") as pipe:
