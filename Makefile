@@ -16,6 +16,11 @@ MODEL ?= models:/speech2face@champion
 # `make dashboard STUDY_STORAGE=<url>` for another study storage than tune.storage's.
 STUDY_STORAGE ?=
 
+# `make test`: processes the suite runs on, and any further pytest arguments.
+TEST_WORKERS ?= 2
+PYTEST_WORKERS := -n $(TEST_WORKERS) --dist loadfile
+PYTEST_ARGS ?=
+
 # `make experiments`: `dvc exp show` of the changed params and headline metrics only.
 EXP_SHOW_DROP := Created|conditions\..*|decoder\..*|judges\..*|.*/.*|.+_(low|high|chance)|.+_gap_.+|cosine|match_1in2|(test|val|heldout|baseline|chance|identities|epochs|stand_in).*
 
@@ -73,11 +78,14 @@ bias: $(INSTALLED) engine-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study mitigation
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/speech2face study accent
 
+# The suite on TEST_WORKERS processes (pytest-xdist, a test file per process at a time), in a
+# random order (pytest-randomly: the seed is printed; PYTEST_ARGS="-p randomly
+# --randomly-seed=N" repeats an order, "-p no:randomly" keeps the files' own).
 test: $(INSTALLED) system-packages
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: $(INSTALLED) system-packages
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not slow"
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -95,13 +103,10 @@ screenshots: $(INSTALLED) system-packages
 server: $(INSTALLED) server-packages
 	$(BIN)/speech2face server --data '$(SERVER_DATA)' --port $(SERVER_PORT) --db-port $(SERVER_DB_PORT)
 
-# The local store's UI; with MLFLOW_TRACKING_URI a tracking server (make server), whose own
-# page is the UI: the newest runs and the link to the project's experiment.
+# The local store's UI, printing the link to the project's runs; with MLFLOW_TRACKING_URI a
+# tracking server (make server), whose own page is the UI: the newest runs and that link.
 ui: $(INSTALLED)
-	@case "$$MLFLOW_TRACKING_URI" in \
-	http://*|https://*) $(BIN)/speech2face runs --limit 5 ;; \
-	*) $(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(UI_PORT) ;; \
-	esac
+	$(BIN)/speech2face ui --port $(UI_PORT)
 
 ui-screenshot: $(INSTALLED) system-packages
 	$(BIN)/python scripts/mlflow_ui_screenshot.py

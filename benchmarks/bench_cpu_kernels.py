@@ -41,11 +41,11 @@ def face_encoder_step_seconds(steps: int) -> float:
     """Seconds per training step of the face encoder on a batch of train faces."""
     import torch
 
+    from speech2face.features.arrays import load_split
     from speech2face.params import FaceEncoderParams, load_section
     from speech2face.paths import FEATURES, MODELS, PARAMS
     from speech2face.training import networks
-    from speech2face.training.common import face_images
-    from speech2face.training.data import load_split
+    from speech2face.training.networks import face_images
 
     params = load_section(FaceEncoderParams, "train_face_encoder", PARAMS)
     net = networks.build("face_encoder", networks.config(MODELS / "face_encoder")).train()

@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
+from speech2face.features.arrays import load_split
 from speech2face.paths import FEATURES, MODELS
 from speech2face.training import networks
-from speech2face.training.data import load_split
 
 BATCH_SIZES = (4, 8, 16, 32, 64)
 

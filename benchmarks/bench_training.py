@@ -16,11 +16,12 @@ import time
 import lightning.pytorch as pl
 import numpy as np
 
+from speech2face.features.arrays import load_split
 from speech2face.params import VoiceEncoderParams, load_section
 from speech2face.paths import EMBEDDINGS, FEATURES, MODELS, PARAMS
 from speech2face.recording.augment import RecordingAugmentation
 from speech2face.training import networks
-from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.data import ArrayDataModule, ArrayDataset
 from speech2face.training.train_voice_encoder import VoiceEncoderModule, voice_encoder_config
 
 

@@ -18,9 +18,8 @@ import pandas as pd
 
 from speech2face.evaluation import controls
 from speech2face.evaluation.clip_metrics import Truth, speaker_ranks
+from speech2face.features.arrays import embeddings, load_split
 from speech2face.paths import EMBEDDINGS, FEATURES, RAW
-from speech2face.training.common import embeddings
-from speech2face.training.data import load_split
 
 
 def main() -> None:

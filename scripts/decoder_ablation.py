@@ -36,11 +36,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
+from speech2face.features.arrays import embeddings, load_split
 from speech2face.manifest import GROUP_COLUMNS
 from speech2face.paths import EMBEDDINGS, FEATURES, MODELS, PARAMS, RAW
 from speech2face.training import networks
-from speech2face.training.common import embeddings
-from speech2face.training.data import load_split
 
 CLI = str(Path(sys.executable).with_name("speech2face"))
 STAGES = ("train_face_encoder", "train_face_decoder", "train_attribute_classifier")

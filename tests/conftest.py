@@ -34,6 +34,13 @@ SHARES = {"group_a": 0.5, "group_b": 0.25, "group_c": 0.15, "group_d": 0.1}
 FRACTIONS = {"train": 0.6, "val": 0.12, "test": 0.28}
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items) -> None:
+    """The slow tests first, the others in their (random) order after: on several workers
+    (`make test`), the longest start first and no worker is left alone with one at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def population(n: int, seed: int, link_strength: float = 0.8):
     """`n` speakers of the default population, without generating any clip."""
     from speech2face.corpus.population import draw_population
@@ -152,9 +159,10 @@ TRAINING_STAGES = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def store(tmp_path_factory):
-    """A private MLflow store for these tests."""
+    """A private MLflow store for the whole session, whatever the order of the tests: no test
+    ever writes to the project's own mlruns/."""
     folder = tmp_path_factory.mktemp("mlruns")
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"

@@ -59,6 +59,18 @@ def test_opus_and_8_khz_telephone_audio_give_a_face(models, tmp_path, name, writ
         assert image.mode == "RGB"
 
 
+def float_wav(path: Path, samples: np.ndarray) -> None:
+    """A 32-bit float WAV: a common format that carries NaN and infinite samples."""
+    write_wav(path, np.asarray(samples, np.float32), 16000, subtype="FLOAT")
+
+
+def spiked(value: float) -> np.ndarray:
+    """Two seconds of a voice with one sample `value`."""
+    samples = vowel(2.0, 16000)
+    samples[5000] = value
+    return samples
+
+
 @pytest.mark.parametrize(
     ("name", "make", "message"),
     [
@@ -66,6 +78,8 @@ def test_opus_and_8_khz_telephone_audio_give_a_face(models, tmp_path, name, writ
         ("voice.wav", lambda p: p.write_bytes(b"not audio at all" * 10), "cannot read audio"),
         ("voice.wav", lambda p: soundfile.write(p, np.zeros(0, np.float32), 16000), "empty"),
         ("voice.wav", lambda p: soundfile.write(p, np.zeros(16000, np.float32), 16000), "silent"),
+        ("nan.wav", lambda p: float_wav(p, np.full(32000, np.nan)), "32000 NaN, 0 infinite"),
+        ("inf.wav", lambda p: float_wav(p, spiked(np.inf)), "(0 NaN, 1 infinite)"),
         (
             "voice.mp3",
             lambda p: p.write_bytes(np.random.default_rng(0).bytes(4096)),

@@ -28,10 +28,11 @@ PYAV_RESAMPLER = {"filter_size": "64"}
 
 
 class AudioError(InputError):
-    """A file that gives no audio; `reason` is a key of ingest's REASONS."""
+    """A file that gives no usable audio; `reason` is a key of ingest's REASONS."""
 
     def __init__(self, path: Path, reason: str, detail: str):
-        super().__init__(f"{path}: cannot read audio: {detail}")
+        what = "unusable audio" if reason == "non_finite" else "cannot read audio"
+        super().__init__(f"{path}: {what}: {detail}")
         self.reason = reason
         self.detail = detail
 
@@ -71,6 +72,7 @@ def _by_soundfile(path: Path, sample_rate: int) -> np.ndarray | None:
             samples, rate = file.read(dtype="float32", always_2d=True), file.samplerate
     except (OSError, soundfile.SoundFileError):
         return None
+    finite(samples, path)
     mono = samples.mean(axis=1)
     if rate != sample_rate:
         import soxr
@@ -111,9 +113,25 @@ def decode(path: Path, sample_rate: int, span: tuple[float, float] | None = None
                 path, "decode_error", f"audio decoding failed: {_why(error)}"
             ) from error
     audio = np.concatenate(chunks, axis=1).mean(axis=0) if chunks else np.zeros(0, np.float32)
+    finite(audio, path)
     skip = max(0, round((start - (first_time or 0.0)) * sample_rate))
     stop = None if end == float("inf") else skip + round((end - start) * sample_rate)
     return audio[skip:stop]
+
+
+def finite(samples: np.ndarray, path: Path) -> np.ndarray:
+    """`samples` when every one is a number; else AudioError("non_finite") counting the NaN
+    and infinite ones. Every decoder ends here, so no NaN or Inf reaches a model or a file."""
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        nan = int(np.isnan(samples).sum())
+        raise AudioError(
+            path,
+            "non_finite",
+            f"{int(bad.sum())} of {samples.size} samples are not finite "
+            f"({nan} NaN, {int(bad.sum()) - nan} infinite)",
+        )
+    return samples
 
 
 def open_media(path: Path):

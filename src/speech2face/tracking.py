@@ -16,6 +16,7 @@ A trained model is traced to the run that trained it by the SHA-256 of its weigh
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from collections.abc import Iterator
@@ -32,8 +33,11 @@ EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 INVOCATION_TAG = "speech2face.invocation"
 KIND_TAG = "speech2face.kind"
 MODEL_HASH_TAG = "speech2face.model_sha256"
-# On an evaluated pipeline run: `speech2face.models.<kind>` names the run that trained <kind>.
+# On an evaluated pipeline run: `speech2face.models.<kind>` names the run that trained <kind>,
+# and `speech2face.evaluation` says whether `evaluate` ran in it ("ran") or DVC kept its
+# committed reports, which the run then carries ("reused").
 MODELS_TAG = "speech2face.models."
+EVALUATION_TAG = "speech2face.evaluation"
 # Set by `stage_runs_under`: the run that stage runs nest under instead of the pipeline run.
 _PARENT_RUN: ContextVar[str | None] = ContextVar("parent_run", default=None)
 
@@ -117,10 +121,8 @@ def _experiment_id(client, uri: str) -> str:
 def new_run(name: str, tags: dict[str, str], params_path: Path) -> str:
     """A new top-level run of the project experiment, tagged with the git commit (and the DVC
     experiment), with every params.yaml value as a param; returns its id."""
-    from mlflow import MlflowClient
-
     uri = tracking_uri()
-    client = MlflowClient(uri)
+    client = _client(uri)
     tags, commit = dict(tags), git_commit()
     if commit:
         tags["mlflow.source.git.commit"] = commit
@@ -138,10 +140,8 @@ def pipeline_run_id(params_path: Path) -> str:
     set by `stage_runs_under`."""
     if _PARENT_RUN.get():
         return _PARENT_RUN.get()
-    from mlflow import MlflowClient
-
     uri = tracking_uri()
-    client = MlflowClient(uri)
+    client = _client(uri)
     invocation = invocation_id()
     found = client.search_runs(
         [_experiment_id(client, uri)],
@@ -164,9 +164,15 @@ def pipeline_run_name() -> str:
 
 def client():
     """An MlflowClient on the project's store."""
+    return _client(tracking_uri())
+
+
+@functools.cache
+def _client(uri: str):
+    """One MlflowClient per store and process (each opens its store anew, ~0.5 s)."""
     from mlflow import MlflowClient
 
-    return MlflowClient(tracking_uri())
+    return MlflowClient(uri)
 
 
 def run_of_model(model_file: Path) -> str | None:
@@ -233,17 +239,21 @@ def stage_run(stage: str, params_path: Path) -> Iterator[str | None]:
 
 
 def experiment_page() -> str | None:
-    """The project experiment's runs in a tracking server's UI (None for a local store, or
-    before the first run). MLflow 3's UI shows every experiment as a GenAI one (traces)
-    unless the page asks for its machine-learning view."""
+    """The project's runs view in a tracking server's UI (None for a local store, whose UI
+    `speech2face ui` serves, or before the first run)."""
     uri = tracking_uri()
-    if not uri.startswith(("http://", "https://")):
-        return None
+    return runs_page(uri) if uri.startswith(("http://", "https://")) else None
+
+
+def runs_page(ui: str) -> str | None:
+    """The project experiment's runs in the MLflow UI at `ui` (None before the first run).
+    MLflow 3's UI shows every experiment as a GenAI one (traces) unless the page asks for its
+    machine-learning view."""
     experiment = client().get_experiment_by_name(EXPERIMENT)
     if experiment is None:
         return None
     runs = f"#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
-    return f"{uri.rstrip('/')}/{runs}"
+    return f"{ui.rstrip('/')}/{runs}"
 
 
 def project_runs(filter_string: str, limit: int) -> list:
@@ -282,12 +292,19 @@ def pipeline_runs(limit: int) -> list[dict[str, str]]:
                 "name": run.info.run_name,
                 "status": run.info.status,
                 "commit": tags.get("mlflow.source.git.commit", "")[:7] or "-",
-                "evaluated": "yes" if tags.get(f"{MODELS_TAG}voice_encoder") else "no",
+                "evaluated": _evaluated(tags),
                 "recall@5": _shown(metrics.get("test/recall_at_5/overall")),
                 "gender_agreement": _shown(metrics.get("test/gender_agreement/overall")),
             }
         )
     return rows
+
+
+def _evaluated(tags: dict[str, str]) -> str:
+    """yes (evaluate ran in the run), yes (reused: it carries the committed reports) or no."""
+    if tags.get(EVALUATION_TAG) == "reused":
+        return "yes (reused)"
+    return "yes" if tags.get(f"{MODELS_TAG}voice_encoder") else "no"
 
 
 def _shown(value: float | None) -> str:

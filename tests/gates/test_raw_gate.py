@@ -50,6 +50,20 @@ def silent(raw):
     soundfile.write(path, np.zeros(len(soundfile.read(path)[0]), dtype=np.float32), 16000)
 
 
+def nan_samples(raw):
+    """A float WAV whose samples are all NaN (soundfile reads it without complaint)."""
+    path = audio(raw, 3)
+    samples = np.full(len(soundfile.read(path)[0]), np.nan, np.float32)
+    soundfile.write(path, samples, 16000, subtype="FLOAT")
+
+
+def inf_samples(raw):
+    path = audio(raw, 3)
+    samples = soundfile.read(path, dtype="float32")[0]
+    samples[100:103] = [np.inf, -np.inf, np.inf]
+    soundfile.write(path, samples, 16000, subtype="FLOAT")
+
+
 def wrong_sample_rate(raw):
     path = audio(raw, 3)
     samples, _ = soundfile.read(path)
@@ -94,10 +108,12 @@ def escaping_path(raw):
 DEFECTS = [
     (absolute_path, "paths are relative and stay inside the corpus folder", "absolute path"),
     (escaping_path, "paths are relative and stay inside the corpus folder", "outside the corpus"),
-    (missing_file, "the audio file exists and decodes", "line=5"),
-    (corrupt_wav, "the audio file exists and decodes", "line=5"),
-    (zero_length, "the audio file exists and decodes", "zero-length"),
+    (missing_file, "the audio file exists and decodes to finite samples", "line=5"),
+    (corrupt_wav, "the audio file exists and decodes to finite samples", "line=5"),
+    (zero_length, "the audio file exists and decodes to finite samples", "zero-length"),
     (silent, "audio is not silent", "line=5"),
+    (nan_samples, "the audio file exists and decodes to finite samples", "NaN, 0 infinite)"),
+    (inf_samples, "the audio file exists and decodes to finite samples", "(0 NaN, 3 infinite)"),
     (wrong_sample_rate, "audio is at the expected rate", "line=5"),
     (duplicate_clip_id, "clip ids are unique", "line=5"),
     (speaker_in_two_splits, "no speaker is in two splits", "line="),

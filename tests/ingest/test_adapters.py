@@ -4,8 +4,10 @@ passes, every planted bad input a named reject, labels with their provenance."""
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile
 
 from tests.conftest import run_cli, tiny_params
 from tests.ingest import datasets
@@ -77,6 +79,41 @@ def test_videos_with_labels_and_every_bad_input(interviews, params, tmp_path):
     assert not manifest.face_path.str.contains(r"\.\.|^/", regex=True).any()
 
 
+def assert_labels_read(data: datasets.Dataset, manifest) -> None:
+    """Each accepted file's speaker is the one the labels name, with their gender and age."""
+    for name in data.accepted:
+        speakers = manifest[manifest.source_file == name].speaker_id
+        assert list(speakers.unique()) == [data.speaker_of[name]], name
+    by_speaker = manifest.drop_duplicates("speaker_id").set_index("speaker_id")
+    for speaker, row in by_speaker.iterrows():
+        assert row.gender == data.genders[speaker] and row.gender_source == "labels"
+        assert row.age == data.extra["ages"][speaker] and row.age_source == "labels"
+
+
+def test_labels_naming_their_files_in_a_path_column_are_read(interviews, params, tmp_path):
+    """A labels CSV as people write them: `path,speaker_id,gender,age` (with the hints the
+    two-face shots need) and a notes column."""
+    labels = tmp_path / "talks.csv"
+    table = pd.read_csv(interviews.table, dtype=str, keep_default_na=False)
+    kept = ["file", "speaker_id", "gender", "age", "face_x", "face_y", "start", "end"]
+    table = table[kept].rename(columns={"file": "path"})
+    table.assign(notes="interview").to_csv(labels, index=False)
+    manifest, rejects = ingest("videos", interviews.root, params, tmp_path, "--labels", labels)
+    assert_outcomes(interviews, manifest, rejects)  # the row of a missing file among them
+    assert_labels_read(interviews, manifest)
+    report = (tmp_path / "reports" / "ingest.md").read_text()
+    assert "talks.csv: the files are named by its column 'path'" in report
+    assert "talks.csv: columns not read: notes" in report
+
+
+def test_the_folders_own_labels_csv_is_used_and_said(interviews, params, tmp_path):
+    manifest, rejects = ingest("videos", interviews.root, params, tmp_path)
+    assert_outcomes(interviews, manifest, rejects)
+    assert_labels_read(interviews, manifest)
+    report = (tmp_path / "reports" / "ingest.md").read_text()
+    assert f"labels: {interviews.table}, found in the folder" in report
+
+
 def test_two_runs_write_the_same_manifest(interviews, params, tmp_path):
     manifests = []
     for run in ("one", "two"):
@@ -94,11 +131,30 @@ def test_videos_without_labels_are_estimated_and_unknown(tmp_path, params):
     assert set(manifest.ethnicity) == {"unknown"}
 
 
-@pytest.mark.parametrize("split_folders", [False, True])
-def test_voxceleb1(tmp_path, params, split_folders):
+@pytest.mark.parametrize(
+    "split_folders, faces",
+    [(False, None), (True, "unzippedIntervalFaces"), (False, "unzippedIntervalFaces/data")],
+)
+def test_voxceleb1(tmp_path, params, split_folders, faces):
+    """The interval faces given as the unzipped folder, its data/ level, or by default; an
+    utterance whose frames are not there is a reject naming where they were sought."""
     data = datasets.voxceleb1_tree(tmp_path / "vox1", 5, split_folders=split_folders)
-    manifest, rejects = ingest("voxceleb1", data.root, params, tmp_path)
+    wav, *broken = data.accepted[:3]
+    ytid, number = data.extra["utterances"][wav]
+    name = data.extra["names"][data.speaker_of[wav]]
+    frames = data.root / "unzippedIntervalFaces" / "data" / name / "1.6" / ytid / str(number)
+    shutil.rmtree(frames)
+    data.expected[wav] = "no_face_images"
+    for planted, value in zip(broken, (np.nan, np.inf)):  # float WAVs, half of them no number
+        samples = soundfile.read(data.root / planted, dtype="float32")[0]
+        samples[len(samples) // 2 :] = value
+        soundfile.write(data.root / planted, samples, 16000, subtype="FLOAT")
+        data.expected[planted] = "non_finite"
+    options = ("--faces", data.root / faces) if faces else ()
+    manifest, rejects = ingest("voxceleb1", data.root, params, tmp_path, *options)
     assert_outcomes(data, manifest, rejects)
+    detail = rejects.set_index("file").loc[wav, "detail"]
+    assert str(frames) in detail and "<VGGFace1 ID>/1.6/<youtube id>/" in detail, detail
     speakers = manifest.drop_duplicates("speaker_id").set_index("speaker_id")
     for speaker, row in speakers.iterrows():
         assert row.gender == data.genders[speaker] and row.gender_source == "metadata"
@@ -127,6 +183,19 @@ def test_avspeech_naming_schemes(tmp_path, params, scheme):
     assert set(manifest[manifest.split == "test"].speaker_id) <= test_ids
 
 
+def test_avspeech_folder_with_only_its_test_csv(tmp_path, params):
+    """A copy holding avspeech_test.csv and clips/ only: the test rows are read, and the report
+    says the train CSV is not there."""
+    data = datasets.avspeech_tree(tmp_path / "avspeech", 8, missing=False)
+    (data.root / "avspeech_train.csv").unlink()
+    manifest, rejects = ingest("avspeech", data.root, params, tmp_path)
+    test_files = {s["file"] for s in data.extra["segments"] if s["split"] == "test"}
+    assert test_files and set(manifest.source_file) == test_files
+    assert set(manifest.split) == {"test"} and rejects.empty
+    report = (tmp_path / "reports" / "ingest.md").read_text()
+    assert f"{data.root / 'avspeech_train.csv'}: not there; read avspeech_test.csv" in report
+
+
 def test_bad_settings_are_one_line_errors(tmp_path, params):
     missing = run_cli(
         "ingest", "videos", tmp_path / "nowhere", "--params", params, "--out", tmp_path / "raw"
@@ -145,8 +214,25 @@ def test_bad_settings_are_one_line_errors(tmp_path, params):
         "--out",
         tmp_path / "raw",
     )
-    assert bad.exit_code == 2 and "'file' or a 'speaker_id'" in bad.output
-    assert "Traceback" not in missing.output + bad.output
+    assert bad.exit_code == 2 and "no key column in name, colour" in bad.output
+    assert "(file or path or filename or video) or a 'speaker_id'" in bad.output
+    broken.write_text("file,path,gender\na.mp4,a.mp4,f\n")
+    both = run_cli(
+        "ingest",
+        "videos",
+        tmp_path,
+        "--labels",
+        broken,
+        "--params",
+        params,
+        "--out",
+        tmp_path / "raw",
+    )
+    assert both.exit_code == 2 and "columns file, path all name files" in both.output
+    (tmp_path / "clips").mkdir()
+    no_csv = run_cli("ingest", "avspeech", tmp_path, "--params", params, "--out", tmp_path / "raw")
+    assert no_csv.exit_code == 2 and "no AVSpeech CSV found" in no_csv.output
+    assert "Traceback" not in missing.output + bad.output + both.output + no_csv.output
     assert not (tmp_path / "raw").exists()
 
 

@@ -18,6 +18,7 @@ import optuna
 import pytest
 
 from tests.conftest import run_cli, run_evaluate
+from tests.integration.mlflow_ui import assert_runs_view_shows_per_group_columns
 from tests.tuning.conftest import tune_params
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -146,10 +147,6 @@ def test_the_team_ui_opens_the_project_experiment_on_its_runs(team_server, track
     """MLflow 3 opens an experiment on its GenAI view (traces); the link `speech2face runs`
     (and `make ui`) prints opens the project's on its runs, the pipeline run among them, and
     its Columns finds the per-group metrics `evaluate` logged by their prefix."""
-    from playwright.sync_api import expect, sync_playwright
-
-    from tests.service.test_browser import FLAGS, chromium
-
     experiment = tracked_by.get_experiment_by_name("speech2face")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     listed = run_cli("runs")  # what `make ui` prints against a server
@@ -159,14 +156,5 @@ def test_the_team_ui_opens_the_project_experiment_on_its_runs(team_server, track
     pipeline = tracked_by.search_runs(
         [experiment.experiment_id], filter_string="tags.`speech2face.kind` = 'pipeline'"
     )[0]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(page_url)
-        expect(page.get_by_text(pipeline.info.run_name).first).to_be_visible(timeout=90_000)
-        page.get_by_role("button", name="Columns").click()  # the per-group columns
-        page.get_by_placeholder("Search columns").fill("test/recall_at_5/gender")
-        female = page.get_by_text("test/recall_at_5/gender/female", exact=True)
-        expect(female).to_be_visible(timeout=30_000)
-        page.screenshot(path=tmp_path / "experiment.png")
-        browser.close()
+    screenshot = tmp_path / "experiment.png"
+    assert_runs_view_shows_per_group_columns(page_url, pipeline.info.run_name, screenshot)

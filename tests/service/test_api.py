@@ -134,6 +134,19 @@ def test_too_short_or_silent_is_422(client, tmp_path, samples, message):
     assert response.status_code == 422 and message in one_line(response)
 
 
+@pytest.mark.parametrize(
+    ("value", "message"), [(np.nan, "(1 NaN, 0 infinite)"), (-np.inf, "(0 NaN, 1 infinite)")]
+)
+def test_a_sample_that_is_no_number_is_422_never_5xx(client, tmp_path, value, message):
+    samples = voice(2.0, 16000)
+    samples[700] = value
+    path = write_wav(tmp_path / "v.wav", samples, 16000, subtype="FLOAT")
+    response = post(client, path.read_bytes())
+    assert response.status_code == 422, response.text
+    assert one_line(response).startswith("the upload: unusable audio: 1 of 32000 samples")
+    assert message in one_line(response)
+
+
 def test_undecodable_bytes_are_422_naming_the_upload_not_a_path(client):
     response = post(client, np.random.default_rng(1).bytes(5000), "../../etc/passwd.wav")
     detail = one_line(response)

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from speech2face.errors import InputError
+from speech2face.features.arrays import EMBEDDINGS, LOGITS
 from speech2face.pretrained.descriptor_stage import DESCRIPTORS, cached_descriptors
 from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM
 from speech2face.training import networks
-from speech2face.training.common import EMBEDDINGS, LOGITS
 from speech2face.training.dlib_teacher import fit_identity_head
 from tests.conftest import TRAINING, run_cli, tiny_params
 

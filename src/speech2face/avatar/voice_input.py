@@ -1,5 +1,6 @@
-"""A caller's recording, checked before any model sees it: decodable, long enough, not silent,
-not too long. Each refusal is a `VoiceRejected` naming its reason in one line."""
+"""A caller's recording, checked before any model sees it: decodable, every sample a number,
+long enough, not silent, not too long. Each refusal is a `VoiceRejected` naming its reason in
+one line."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ UPLOAD_NAME = "upload"  # the only name an upload is ever written under
 
 
 class VoiceRejected(InputError):
-    """A recording no face can be drawn from; `reason`: undecodable, too_short, too_long or
-    silent."""
+    """A recording no face can be drawn from; `reason`: undecodable, non_finite, too_short,
+    too_long or silent."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -53,7 +54,7 @@ def voice_from_file(path: Path, rate: int, limits: VoiceLimits) -> np.ndarray:
     try:
         samples = load_mono(path, rate)
     except AudioError as error:
-        reason = "too_short" if error.reason == "too_short" else "undecodable"
+        reason = error.reason if error.reason in ("too_short", "non_finite") else "undecodable"
         raise VoiceRejected(reason, str(error)) from error
     return checked_voice(samples, rate, str(path), limits)
 

@@ -19,9 +19,9 @@ import pandas as pd
 
 from speech2face.bias.report import CONFIDENCE, interval, resampled_means
 from speech2face.evaluation.evaluate import Readers
+from speech2face.features.arrays import load_split
 from speech2face.manifest import SPEAKERS_NAME
 from speech2face.training import networks
-from speech2face.training.data import load_split
 from speech2face.training.train_face_encoder import face_encoding
 
 ATTRIBUTES = ("ethnicity", "gender", "age_group")

@@ -23,12 +23,11 @@ from speech2face.evaluation.clip_metrics import Truth, clip_metrics
 from speech2face.evaluation.conditions import measure
 from speech2face.evaluation.controls import oracle_embeddings
 from speech2face.evaluation.evaluate import Readers
+from speech2face.features.arrays import embeddings, load_split
 from speech2face.files import atomic_path, write_json
 from speech2face.manifest import SPEAKERS_NAME
 from speech2face.params import EvaluateParams, VoiceEncoderParams
 from speech2face.tracking import KIND_TAG, client, new_run, stage_runs_under
-from speech2face.training.common import embeddings
-from speech2face.training.data import load_split
 
 PARENT_RUN_VARIABLE = "SPEECH2FACE_PARENT_RUN"  # the study's run, that point runs nest under
 STUDY_TAG = "speech2face.study"

@@ -55,6 +55,8 @@ def _build(params, out: Path, reports: Path, workers: int, scheduler: str | None
     speakers = manifest.speaker_id.nunique()
     console.print(f"wrote {len(manifest)} clips of {speakers} speakers to {out}")
     if params.source != "synthetic":
+        for note in summary["notes"]:
+            console.print(note, soft_wrap=True)
         if summary["resumed"]:
             done = f"{summary['resumed']} of {summary['files']} files"
             console.print(f"reused the shards of {done}, done by an earlier run")

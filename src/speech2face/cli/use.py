@@ -78,6 +78,24 @@ def runs_command(
         console.print(f"in the tracking server's UI: {page}", highlight=False)
 
 
+@app.command("ui")
+@user_errors
+def ui_command(
+    port: Annotated[int, typer.Option(metavar="PORT", help="The UI's port (127.0.0.1).")] = 5000,
+) -> None:
+    """The MLflow UI on the project's store, opened on its runs (Ctrl-C stops); against a
+    tracking server (MLFLOW_TRACKING_URI=http...), the newest runs and the link to them."""
+    from speech2face.deploy.tracking_server import serve_ui
+    from speech2face.tracking import real_root, tracking_uri
+
+    uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        runs_command(limit=5)
+        return
+    log = real_root() / "mlruns" / "mlflow-ui.log"
+    serve_ui(uri, log, port, lambda line: console.print(line, highlight=False))
+
+
 @app.command("serve")
 @user_errors
 def serve_command(

@@ -108,31 +108,62 @@ def serve(
     """Run the server until Ctrl-C or SIGTERM, then stop it and the cluster it started."""
     data.mkdir(parents=True, exist_ok=True)
     (data / "artifacts").mkdir(exist_ok=True)
-    log = data / "mlflow-server.log"
     started = time.monotonic()
     with _stopped_by_sigterm(), _database(data, db_port, backend) as url:
         command = server_command(url, data / "artifacts", host, port, allowed_hosts)
-        # MLflow 3 otherwise starts a job runner: two dozen processes this project never uses.
-        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                command, stdout=output, stderr=output, env=env, start_new_session=True
-            )
-        try:
-            address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-            wait_until_up(address, process, log, timeout=300)
-            say(f"MLflow server up in {time.monotonic() - started:.1f} s (log: {log})")
-            say(f"  export MLFLOW_TRACKING_URI={address}")
-            if not backend:
-                optuna_url = Cluster(data / "postgres", db_port).url("optuna")
-                say(f"  tuning storage: speech2face tune --storage {optuna_url}")
-            say("Ctrl-C stops the server" + ("" if backend else " and its database"))
-            process.wait()
-            raise InputError(f"the MLflow server exited ({process.returncode}); see {log}")
-        except KeyboardInterrupt:
-            say("stopping the MLflow server" + ("" if backend else " and its database"))
-        finally:
-            _stop(process)
+        address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        lines = [f"  export MLFLOW_TRACKING_URI={address}"]
+        if not backend:
+            optuna_url = Cluster(data / "postgres", db_port).url("optuna")
+            lines.append(f"  tuning storage: speech2face tune --storage {optuna_url}")
+        what = "the MLflow server" + ("" if backend else " and its database")
+        in_foreground(command, address, data / "mlflow-server.log", started, lines, what, say)
+
+
+def in_foreground(
+    command: list[str], address: str, log: Path, started: float, lines: list[str], what: str, say
+) -> None:
+    """Run an MLflow server `command` answering at `address` until Ctrl-C (or SIGTERM under
+    `_stopped_by_sigterm`); say when it is up and `lines`, then how to stop `what`."""
+    # MLflow 3 otherwise starts a job runner: two dozen processes this project never uses.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=output, env=env, start_new_session=True
+        )
+    try:
+        wait_until_up(address, process, log, timeout=300)
+        say(f"MLflow server up in {time.monotonic() - started:.1f} s (log: {log})")
+        for line in lines:
+            say(line)
+        say(f"Ctrl-C stops {what}")
+        process.wait()
+        raise InputError(f"the MLflow server exited ({process.returncode}); see {log}")
+    except KeyboardInterrupt:
+        say(f"stopping {what}")
+    finally:
+        _stop(process)
+
+
+def serve_ui(backend: str, log: Path, port: int, say=print) -> None:
+    """`mlflow ui` on the store `backend` (e.g. the project's SQLite one, artifacts beside it)
+    on 127.0.0.1:`port` until Ctrl-C or SIGTERM; says the address of the project's runs."""
+    from speech2face.tracking import runs_page
+
+    started = time.monotonic()
+    address = f"http://127.0.0.1:{port}"
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "ui",
+        "--backend-store-uri", backend,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--workers", "1",
+    ]  # fmt: skip
+    page = runs_page(address)
+    line = f"  the project's runs: {page}" if page else "  no run yet: `make repro` makes one"
+    with _stopped_by_sigterm():
+        in_foreground(command, address, log, started, [line], "the UI", say)
 
 
 @contextmanager

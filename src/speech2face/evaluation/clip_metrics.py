@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from speech2face.features.arrays import unit
 from speech2face.manifest import GEOMETRY_PREFIX
-from speech2face.training.common import unit
 
 MOMENTS = ("x", "y", "xx", "yy", "xy")
 LOWER_IS_BETTER = frozenset({"l1", "age_mae", "judge_age_mae", "judge_age_error"})

@@ -15,11 +15,10 @@ from speech2face.audio import INT16_SCALE
 from speech2face.evaluation.clip_metrics import Truth, clip_metrics
 from speech2face.evaluation.controls import shuffled_pairings
 from speech2face.evaluation.groups import group_table
+from speech2face.features.arrays import embeddings, feature_splits, load_split
 from speech2face.manifest import GROUP_COLUMNS, OUT_OF_ENGINE
 from speech2face.params import EvaluateParams
 from speech2face.recording.conditions import degrade, parse_condition
-from speech2face.training.common import embeddings
-from speech2face.training.data import feature_splits, load_split
 
 IN_DISTRIBUTION = "in_distribution"
 ENGINE = "engine"  # the manifest column of the simulated corpus's speech engine

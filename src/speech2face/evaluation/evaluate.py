@@ -21,13 +21,12 @@ from speech2face.evaluation.controls import oracle_embeddings, shuffled_pairings
 from speech2face.evaluation.face_quality import face_quality, quality_reference, true_faces
 from speech2face.evaluation.groups import group_table
 from speech2face.evaluation.judges import judged_tables, reader_accuracy
+from speech2face.evaluation.record import MODELS
+from speech2face.features.arrays import embeddings, load_split
 from speech2face.manifest import GROUP_COLUMNS, SPEAKERS_NAME, UNKNOWN, read_corpus_card
 from speech2face.params import EvaluateParams
 from speech2face.training import networks
-from speech2face.training.common import embeddings, face_images
-from speech2face.training.data import load_split
-
-MODELS = ("voice_encoder", "face_decoder", "attribute_classifier")
+from speech2face.training.networks import face_images
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from speech2face.training import networks
-from speech2face.training.common import face_images
+from speech2face.training.networks import face_images
 
 _LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
 _BINOMIAL = (torch.tensor([1.0, 2.0, 1.0])[:, None] * torch.tensor([1.0, 2.0, 1.0])) / 16.0

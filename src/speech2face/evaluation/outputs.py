@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from matplotlib.figure import Figure
 from speech2face.evaluation import condition_outputs, plots
 from speech2face.evaluation.evaluate import Evaluation
 from speech2face.evaluation.groups import unknown_counts
+from speech2face.evaluation.record import BY_GROUP_FILE, FIGURES_DIR, TABLES
 from speech2face.files import atomic_path, write_json, write_text
 from speech2face.manifest import GEOMETRY_PREFIX, GROUP_COLUMNS, UNKNOWN
 
@@ -26,8 +26,7 @@ JUDGE_HEADLINE = ("dlib_recall_at_5", "dlib_match_1in2", "judge_gender_agreement
 # drawn faces look (evaluation/face_quality.py), from the true embedding and from the voice.
 CEILING_METRICS = ("gender_agreement", "age_group_agreement", "ethnicity_agreement")
 QUALITY_SYSTEMS = ("ceiling", "voice")
-SUMMARY_FILE, BY_GROUP_FILE = "metrics.json", "metrics_by_group.json"
-FIGURES_DIR, PLOTS_DIR = "figures", "plots"
+SUMMARY_FILE, PLOTS_DIR = "metrics.json", "plots"
 
 
 def _entry(rows: pd.DataFrame) -> dict:
@@ -156,42 +155,6 @@ def metrics_document(evaluation: Evaluation) -> dict:
     return document
 
 
-def _key(*parts: str) -> str:
-    """An MLflow metric key: characters it would drop silently become '_'."""
-    return "/".join(re.sub(r"[^A-Za-z0-9_. -]", "_", str(p)) for p in parts)
-
-
-def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
-    """MLflow keys: test/<metric>/<attribute>/<group> (and /ci_low, /ci_high), the group sizes,
-    the gaps test/<metric>/<attribute>/gap, and control/<system>/<metric>/... for controls."""
-    flat = {}
-    for row in evaluation.groups.itertuples():
-        where = ("overall",) if row.attribute == "overall" else (row.attribute, row.group)
-        if row.system == "voice":
-            flat[_key("test", row.metric, *where)] = row.value
-            flat[_key("test", row.metric, *where, "ci_low")] = row.ci_low
-            flat[_key("test", row.metric, *where, "ci_high")] = row.ci_high
-            flat[_key("test", "clips", *where)] = row.clips
-            flat[_key("test", "speakers", *where)] = row.speakers
-        else:
-            flat[_key("control", row.system, row.metric, *where)] = row.value
-    for prefix, table in (("faces", evaluation.face_quality), ("test", evaluation.judge_accuracy)):
-        for row in table.itertuples():
-            where = ("overall",) if row.attribute == "overall" else (row.attribute, row.group)
-            for suffix, value in (
-                ((), row.value),
-                (("ci_low",), row.ci_low),
-                (("ci_high",), row.ci_high),
-            ):
-                flat[_key(prefix, row.system, row.metric, *where, *suffix)] = value
-    for row in evaluation.gaps[evaluation.gaps.system == "voice"].itertuples():
-        flat[_key("test", row.metric, row.attribute, "gap")] = row.gap
-    for name, value in evaluation.classifier_accuracy.items():
-        flat[_key("test", "classifier_on_true_faces", name)] = value
-    flat |= condition_outputs.flat(evaluation.conditions, _key)
-    return {k: float(v) for k, v in flat.items() if np.isfinite(v)}
-
-
 def figures(evaluation: Evaluation) -> dict[str, Figure]:
     """The evaluation's figures by file name."""
     voice = evaluation.readings["voice"]
@@ -246,34 +209,11 @@ def write_outputs(
     with atomic_path(reports / PLOTS_DIR, directory=True) as staging:
         for name, table in _plot_tables(evaluation).items():
             table.to_csv(staging / name, index=False)
-    tables = {
-        "groups.csv": evaluation.groups,
-        "gaps.csv": evaluation.gaps,
-        "face_quality.csv": evaluation.face_quality,
-        "judge_on_true_faces.csv": evaluation.judge_accuracy,
-    }
-    for name, table in tables.items():
+    for attribute, name in TABLES.items():
+        table = getattr(evaluation, attribute)
         with atomic_path(reports / name) as temporary:
             table.to_csv(temporary, index=False, float_format="%.6g")
     write_json(reports / SUMMARY_FILE, summary)
     write_json(reports / BY_GROUP_FILE, metrics_document(evaluation))
     write_text(reports / "evaluation.md", report)
     return summary
-
-
-def log_to_mlflow(evaluation: Evaluation, made: dict[str, Figure], reports: Path, models: dict):
-    """Log metrics, tables, figures and the report to the active (pipeline) run."""
-    import mlflow
-
-    metrics = flat_metrics(evaluation)
-    items = list(metrics.items())
-    for start in range(0, len(items), 500):
-        mlflow.log_metrics(dict(items[start : start + 500]))
-    mlflow.log_table(evaluation.groups, artifact_file="evaluation/groups.json")
-    mlflow.log_table(evaluation.gaps, artifact_file="evaluation/gaps.json")
-    for name, figure in made.items():
-        mlflow.log_figure(figure, f"evaluation/{name}")
-    mlflow.log_artifact(str(reports / "evaluation.md"), artifact_path="evaluation")
-    from speech2face.tracking import MODELS_TAG
-
-    mlflow.set_tags({f"{MODELS_TAG}{k}": v for k, v in models.items()})

@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from speech2face.evaluation import report
-from speech2face.evaluation.evaluate import MODELS, evaluate
-from speech2face.evaluation.outputs import figures, log_to_mlflow, write_outputs
+from speech2face.evaluation.evaluate import evaluate
+from speech2face.evaluation.outputs import figures, write_outputs
+from speech2face.evaluation.record import log_evaluation, trained_by
 from speech2face.params import EvaluateParams
-from speech2face.tracking import pipeline_run, run_of_model
-from speech2face.training import networks
+from speech2face.tracking import pipeline_run
 
 
 def run_evaluation(
@@ -29,10 +29,10 @@ def run_evaluation(
     made = figures(evaluation)
     text = report.render(evaluation, params.bootstrap, params.shuffles, params.confidence)
     summary = write_outputs(evaluation, made, text, reports)
-    model_runs = {name: run_of_model(models / name / networks.MODEL_FILE) for name in MODELS}
-    with pipeline_run(params_path) as run_id:
-        if run_id:
-            log_to_mlflow(evaluation, made, reports, {k: v for k, v in model_runs.items() if v})
     for figure in made.values():
         plt.close(figure)
+    with pipeline_run(params_path) as run_id:
+        if run_id:
+            log_evaluation(reports, trained_by(models), reused=False)
     return summary
+

@@ -10,6 +10,7 @@ import pandas as pd
 import soundfile
 from PIL import Image
 
+from speech2face.audio import AudioError, finite
 from speech2face.errors import InputError
 from speech2face.gates.runner import Table
 from speech2face.manifest import (
@@ -41,6 +42,10 @@ def audio_facts(path: Path) -> dict:
         return {"audio_error": f"{path}: {error}".strip()}
     if len(samples) == 0:
         return {"audio_error": f"{path}: no samples (zero-length audio)"}
+    try:
+        finite(samples, path)
+    except AudioError as error:
+        return {"audio_error": str(error)}
     mono = samples.mean(axis=1)
     return {
         "audio_error": None,
@@ -160,7 +165,12 @@ def clip_expectations(frame: pd.DataFrame, params: ValidateRawParams) -> list:
             "paths are relative and stay inside the corpus folder",
             {},
         ),
-        (x.ExpectColumnValuesToBeNull, "audio_error", "the audio file exists and decodes", {}),
+        (
+            x.ExpectColumnValuesToBeNull,
+            "audio_error",
+            "the audio file exists and decodes to finite samples",
+            {},
+        ),
         (x.ExpectColumnValuesToBeNull, "face_error", "the face image exists and decodes", {}),
         (
             x.ExpectColumnValuesToBeInSet,

@@ -14,7 +14,9 @@ REASONS = {
     "bad_label": "a given label, span or face hint is not one the corpus allows",
     "decode_error": "the file cannot be opened or decoded (corrupt, empty, truncated)",
     "no_audio": "the file has no audio stream",
+    "non_finite": "the decoded audio holds NaN or infinite samples",
     "no_video": "the file has no video stream and no face images were given",
+    "no_face_images": "no face image of the file where the dataset's layout puts them",
     "too_short": "the file or span is shorter than the shortest segment",
     "not_enough_speech": "no stretch of speech as long as the shortest segment",
     "no_face": "no face found",
@@ -62,3 +64,13 @@ class Reject:
     def __post_init__(self):
         if self.reason not in REASONS:
             raise ValueError(f"unknown reject reason {self.reason!r}")
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What an adapter read: its items, the rejects it found itself, and notes on how it read
+    the source (a file or column it chose, what it left unread), for the console and report."""
+
+    items: list[Item]
+    rejects: list[Reject]
+    notes: list[str] = field(default_factory=list)

@@ -67,6 +67,8 @@ def render(summary: dict, manifest: pd.DataFrame, rejects: pd.DataFrame) -> str:
         if "ethnicity" in manifest:
             unknown = manifest.loc[manifest.ethnicity == UNKNOWN, "speaker_id"].nunique()
             lines.append(f"- ethnicity unknown (never guessed): {unknown} speakers")
+    if summary.get("notes"):
+        lines += ["", "## How the source was read", "", *(f"- {n}" for n in summary["notes"])]
     if len(rejects):
         lines += ["", "## Rejects by reason", "", *_table(_reasons(rejects))]
     provenance = _provenance(manifest)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from speech2face.errors import InputError
 from speech2face.ingest.adapters import located
+from speech2face.ingest.items import SourceRead
 from speech2face.params import CorpusParams, ParamsError
 
 SOURCES = ("synthetic", "videos", "avspeech", "voxceleb1", "voxceleb2")
@@ -35,8 +36,9 @@ def check(params: CorpusParams) -> None:
         )
 
 
-def read_source(params: CorpusParams):
-    """The items and early rejects of the real source `params.source` in `params.input`."""
+def read_source(params: CorpusParams) -> SourceRead:
+    """The items, early rejects and notes of the real source `params.source` in
+    `params.input`."""
     from speech2face.ingest.adapters import avspeech, videos, voxceleb
 
     root = Path(params.input)
@@ -51,6 +53,9 @@ def read_source(params: CorpusParams):
     if params.source == "voxceleb1":
         source = params.voxceleb1
         faces, photos = located(root, source.faces), located(root, source.photos)
+        for name, folder in (("faces", faces), ("photos", photos)):
+            if folder and not folder.is_dir() and (name == "photos" or not photos):
+                raise InputError(f"corpus.voxceleb1.{name}: the folder {folder} does not exist")
         faces = faces if faces and faces.is_dir() else None
         return voxceleb.voxceleb1_items(root, located(root, source.meta), faces, photos)
     return voxceleb.voxceleb2_items(root, located(root, params.voxceleb2.meta))
@@ -80,13 +85,13 @@ def build_corpus(
         return manifest, summary
     from speech2face.ingest.run import drop_gone, ingest
 
-    items, rejects = read_source(params)
+    read = read_source(params)
     card = dict(summary)  # what corpus.json says of the corpus: its source and description
     manifest, item_rejects, counts = ingest(
-        items, Path(params.input), out, params.ingest, workers, card, scheduler
+        read.items, Path(params.input), out, params.ingest, workers, card, scheduler
     )
-    summary |= {"files": len(items), **counts}
-    early = [asdict(reject) for reject in rejects]
+    summary |= {"files": len(read.items), "notes": read.notes, **counts}
+    early = [asdict(reject) for reject in read.rejects]
     write_reports(summary, manifest, early + item_rejects, out, reports)
-    drop_gone(out, items)
+    drop_gone(out, read.items)
     return manifest, summary

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from speech2face.errors import InputError
+from speech2face.features.arrays import feature_splits, load_split
 from speech2face.files import atomic_path
 from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM, FaceReading, read_all
-from speech2face.training.data import feature_splits, load_split
 
 DESCRIPTORS, READINGS = "descriptors.npy", "readings.csv"
 SAME_PERSON = 0.6  # dlib's documented distance below which two faces are one person

@@ -13,12 +13,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from speech2face import tracking
 from speech2face.avatar.model import models_sha256
 from speech2face.errors import InputError
 from speech2face.files import tree_sha256, write_json, write_text
 from speech2face.params import RegisterParams
 from speech2face.registry.gate import CHALLENGER, CHAMPION, Standing, as_records, decide
-from speech2face.tracking import git_commit, stage_run, tracking_uri
+from speech2face.tracking import git_commit, pipeline_run, stage_run
 
 TAG = "speech2face."  # prefix of the version tags
 MODELS_TAG = TAG + "models_sha256"  # one hash over the three networks: the version's identity
@@ -86,6 +87,17 @@ def version_of(client, name: str, identity: str):
     return next((v for v in found if v.tags.get(MODELS_TAG) == identity), None)
 
 
+def record_reused_evaluation(models: Path, reports: Path, params_path: Path) -> None:
+    """The evaluation in `reports` logged to this `dvc repro`'s pipeline run when `evaluate`
+    did not run in it (DVC kept its committed outputs, as on a fresh clone), marked reused, so
+    that every pipeline run that registers models carries their evaluation."""
+    from speech2face.evaluation.record import evaluated, log_evaluation, trained_by
+
+    with pipeline_run(params_path) as run_id:
+        if run_id and not evaluated(run_id):
+            log_evaluation(reports, trained_by(models), reused=True)
+
+
 def _parent(client, run_id: str | None) -> str:
     return client.get_run(run_id).data.tags.get("mlflow.parentRunId", "") if run_id else ""
 
@@ -95,13 +107,12 @@ def register(
 ) -> dict:
     """Register (or find) the version, gate it, alias it; write reports/register.json, .md."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    from mlflow import MlflowClient
-
     summary, groups = read_evaluation(reports)
     traced = trace(models, features, params_path)
     identity = traced["models_sha256"]
+    record_reused_evaluation(models, reports, params_path)
     with stage_run("register", params_path) as run_id:
-        client = MlflowClient(tracking_uri())
+        client = tracking.client()
         champion = champion_standing(client, params.model_name, params.compare_metric, identity)
         decision, rules = decide(summary, groups, params, champion)
         existing = version_of(client, params.model_name, identity)

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import lightning.pytorch as pl
 import numpy as np
-import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
-
-
-def feature_splits(features_dir: Path) -> list[str]:
-    """The splits `preprocess` wrote, as its meta.json counts them."""
-    return list(json.loads((features_dir / "meta.json").read_text())["clips"])
-
-
-def load_split(features_dir: Path, split: str) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
-    """A split's memory-mapped waveforms and faces, and its clips.csv (array order)."""
-    folder = features_dir / split
-    arrays = {
-        "waveform": np.load(folder / "waveforms.npy", mmap_mode="r"),
-        "face": np.load(folder / "faces.npy", mmap_mode="r"),
-    }
-    return arrays, pd.read_csv(folder / "clips.csv")
 
 
 class ArrayDataset(Dataset):

@@ -17,10 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech2face.features.arrays import EMBEDDINGS, LOGITS, feature_splits
 from speech2face.files import atomic_path
 from speech2face.pretrained.descriptor_stage import cached_descriptors
-from speech2face.training.common import EMBEDDINGS, LOGITS
-from speech2face.training.data import feature_splits
 
 
 def fit_identity_head(
@@ -50,7 +49,7 @@ def write_descriptor_embeddings(
 ) -> None:
     """Every split's descriptors as the teacher's embeddings, and the head's logits, written
     atomically to `out` (the layout `train_face_encoder` writes)."""
-    from speech2face.training.data import load_split
+    from speech2face.features.arrays import load_split
 
     with atomic_path(out, directory=True) as staging:
         for split in feature_splits(features):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from speech2face.audio import INT16_SCALE
@@ -131,3 +132,21 @@ def log_model(net: nn.Module, name: str, example: torch.Tensor) -> None:
         input_example=example.numpy(),
         pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
     )
+
+
+def face_images(faces: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (B, H, W, 3) -> float (B, 3, size, size) in [0, 1], resized on the device."""
+    images = faces.permute(0, 3, 1, 2).float() / 255.0
+    if images.shape[-1] != size:
+        images = F.interpolate(
+            images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+    return images
+
+
+def frozen(net: nn.Module) -> nn.Module:
+    """`net` in eval mode with no trainable parameters (a teacher or a fixed decoder)."""
+    net.eval()
+    for parameter in net.parameters():
+        parameter.requires_grad_(False)
+    return net

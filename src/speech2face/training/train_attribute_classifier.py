@@ -18,14 +18,16 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from speech2face.features.arrays import embeddings, load_split
 from speech2face.manifest import GEOMETRY_PREFIX, SPEAKERS_NAME, UNKNOWN
 from speech2face.params import AttributeClassifierParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
-from speech2face.training.common import embeddings, face_images, finish, fit_best
-from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.common import finish, fit_best
+from speech2face.training.data import ArrayDataModule, ArrayDataset
 from speech2face.training.face_augment import jitter
 from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
+from speech2face.training.networks import face_images
 
 
 def labelled_clips(features: Path, speakers_csv: Path) -> dict[str, pd.DataFrame]:

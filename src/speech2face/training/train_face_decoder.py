@@ -11,19 +11,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech2face.features.arrays import embeddings, load_split, unit
 from speech2face.models.face_decoder import PatchDiscriminator
 from speech2face.params import FaceDecoderParams
 from speech2face.tracking import stage_run
 from speech2face.training import networks
-from speech2face.training.common import (
-    embeddings,
-    face_images,
-    finish,
-    fit_best,
-    frozen,
-    unit,
-)
-from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.common import finish, fit_best
+from speech2face.training.data import ArrayDataModule, ArrayDataset
+from speech2face.training.networks import face_images, frozen
 
 
 class FaceDecoderModule(pl.LightningModule):

@@ -12,21 +12,15 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from speech2face.features.arrays import EMBEDDINGS, LOGITS, feature_splits, load_split
 from speech2face.files import atomic_path
 from speech2face.params import FaceEncoderParams
 from speech2face.pretrained.descriptor_stage import cached_descriptors
 from speech2face.pretrained.dlib_faces import DESCRIPTOR_DIM
 from speech2face.tracking import stage_run
 from speech2face.training import networks
-from speech2face.training.common import (
-    EMBEDDINGS,
-    LOGITS,
-    face_images,
-    finish,
-    fit_best,
-    frozen,
-)
-from speech2face.training.data import ArrayDataModule, ArrayDataset, feature_splits, load_split
+from speech2face.training.common import finish, fit_best
+from speech2face.training.data import ArrayDataModule, ArrayDataset
 from speech2face.training.dlib_teacher import (
     descriptor_loss,
     fit_identity_head,
@@ -34,6 +28,7 @@ from speech2face.training.dlib_teacher import (
 )
 from speech2face.training.face_augment import jitter
 from speech2face.training.labels import attribute_classes, label_table, labelled_cross_entropy
+from speech2face.training.networks import face_images, frozen
 
 
 class FaceEncoderModule(pl.LightningModule):

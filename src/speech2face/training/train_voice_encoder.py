@@ -12,16 +12,18 @@ import torch
 from torch import nn
 
 from speech2face.audio import INT16_SCALE
+from speech2face.features.arrays import embeddings, load_split, unit
 from speech2face.models.losses import speech2face_loss
 from speech2face.params import VoiceEncoderParams
 from speech2face.recording.augment import RecordingAugmentation
 from speech2face.recording.codec import CodecTransform
 from speech2face.tracking import stage_run
 from speech2face.training import networks
-from speech2face.training.common import embeddings, finish, fit_best, frozen, unit
-from speech2face.training.data import ArrayDataModule, ArrayDataset, load_split
+from speech2face.training.common import finish, fit_best
+from speech2face.training.data import ArrayDataModule, ArrayDataset
 from speech2face.training.labels import balanced_weights
 from speech2face.training.metrics import VoiceFaceRetrieval
+from speech2face.training.networks import frozen
 
 
 class VoiceEncoderModule(pl.LightningModule):

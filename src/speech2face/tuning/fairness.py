@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from speech2face.evaluation.clip_metrics import Truth, speaker_ranks
+from speech2face.features.arrays import embeddings, load_split
 from speech2face.manifest import GROUP_COLUMNS, UNKNOWN
 from speech2face.training import networks
-from speech2face.training.common import embeddings
-from speech2face.training.data import load_split
 
 OVERALL = "overall"
 

@@ -90,9 +90,8 @@ def write_outputs(
 ) -> dict:
     """Write `out/` (replaced atomically) and log it to the MLflow run `run_id`."""
     import matplotlib.pyplot as plt
-    from mlflow import MlflowClient
 
-    from speech2face.tracking import tracking_uri
+    from speech2face import tracking
 
     result = summary(study, objectives, storage)
     drawn = figures(study, objectives)
@@ -101,7 +100,7 @@ def write_outputs(
         for name, figure in drawn.items():
             figure.savefig(folder / name, dpi=120, bbox_inches="tight")
             plt.close(figure)
-    client = MlflowClient(tracking_uri())
+    client = tracking.client()
     client.log_artifacts(run_id, str(out), artifact_path="tune")
     if result["best"]:
         for name, value in result["best"]["values"].items():

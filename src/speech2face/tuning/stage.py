@@ -15,7 +15,7 @@ from rich.console import Console
 from speech2face.errors import InputError
 from speech2face.network import without_password
 from speech2face.params import TuneParams
-from speech2face.tracking import KIND_TAG, new_run, tracking_uri
+from speech2face.tracking import KIND_TAG, client, new_run
 from speech2face.tuning.objective import Job, pruning_monitor
 from speech2face.tuning.outputs import write_outputs
 from speech2face.tuning.progress import Monitor
@@ -95,8 +95,6 @@ def tune(
 ) -> dict:
     """Run the study to `n_trials` with `workers` processes here; write `out/`; return the
     summary written to `out/best_params.yaml`. `max_epochs` overrides the trials' epochs."""
-    from mlflow import MlflowClient
-
     check(params, f"{params_file}: tune")
     if workers < 1:
         raise InputError(f"--workers: expected at least 1, got {workers}")
@@ -128,5 +126,5 @@ def tune(
             status = "KILLED"
             raise
         finally:
-            MlflowClient(tracking_uri()).set_terminated(run_id, status)
+            client().set_terminated(run_id, status)
     return result

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from speech2face.errors import InputError
 from speech2face.ingest.adapters import VIDEO_SUFFIXES, item_key
-from speech2face.ingest.items import DEV, Item, Reject
+from speech2face.ingest.items import DEV, Item, Reject, SourceRead
 
 TOLERANCE_S = 0.05  # clip names round the CSV's times
 
@@ -83,10 +83,22 @@ def _find(cut: list[tuple[float, Path]], start: float) -> Path | None:
     return next((p for s, p in cut if abs(s - start) <= TOLERANCE_S), None)
 
 
-def avspeech_items(csvs: list[Path], clips: Path):
-    """Items for every CSV row whose clip (or whole video) is in `clips`."""
+def present_csvs(csvs: list[Path]) -> tuple[list[Path], list[str]]:
+    """The CSVs that are there, and a note for each that is not (a copy often holds only the
+    test or the train CSV); an InputError when none is."""
+    present = [path for path in csvs if path.is_file()]
+    if not present:
+        looked = ", ".join(str(path) for path in csvs) or "none named"
+        raise InputError(f"no AVSpeech CSV found: looked for {looked}")
+    read = ", ".join(path.name for path in present)
+    return present, [f"{path}: not there; read {read}" for path in csvs if path not in present]
+
+
+def avspeech_items(csvs: list[Path], clips: Path) -> SourceRead:
+    """Items for every row of the CSVs present whose clip (or whole video) is in `clips`."""
     if not clips.is_dir():
         raise InputError(f"the AVSpeech clips folder {clips} does not exist")
+    csvs, notes = present_csvs(csvs)
     cut, whole = _clip_index(clips)
     items, rejects = [], []
     for path in csvs:
@@ -109,4 +121,4 @@ def avspeech_items(csvs: list[Path], clips: Path):
                     face_hint=(min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)),
                 )
             )
-    return items, rejects
+    return SourceRead(items, rejects, notes)

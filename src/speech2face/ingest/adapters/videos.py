@@ -1,5 +1,6 @@
 """Adapter `videos`: a folder (searched recursively) of talking-face videos, with an optional
-labels CSV whose rows name a file (its labels, span and face hint) or a speaker (their labels).
+labels CSV (named, or the folder's own labels.csv) whose rows name a file (its labels, span and
+face hint) or a speaker (their labels).
 
 The speaker of a file is the labels' speaker_id, else its sub-folder (with
 `speaker_from_folder`), else the file itself.
@@ -20,25 +21,47 @@ from speech2face.ingest.adapters import (
     item_key,
     relative_name,
 )
-from speech2face.ingest.items import Item, Reject
+from speech2face.ingest.items import Item, Reject, SourceRead
 
 AUDIO_SUFFIXES = (".m4a", ".aac", ".mp3", ".wav", ".flac", ".ogg", ".opus")
-LABEL_COLUMNS = ("file", "speaker_id", "split", "gender", "age", "ethnicity")
-LABEL_COLUMNS += ("face_x", "face_y", "start", "end")
+# A labels CSV names its files in a column of any of these names (one of them), its speakers in
+# `speaker_id`; the other columns it may have.
+FILE_COLUMNS = ("file", "path", "filename", "video")
+LABEL_COLUMNS = ("speaker_id", "split", "gender", "age", "ethnicity", "face_x", "face_y")
+LABEL_COLUMNS += ("start", "end")
+FOUND_LABELS = "labels.csv"  # used when the folder holds one and no labels CSV is named
 
 
-def read_labels(path: Path) -> pd.DataFrame:
-    """The labels CSV as stripped strings, with its line numbers; one-line errors if unusable."""
+def read_labels(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The labels CSV as stripped strings with its line numbers, its file column named `file`;
+    and notes on how it was read (the file column used, columns not read). One-line errors
+    for a file without a key column or with two file columns."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise InputError(f"cannot read the labels {path}: {e}") from e
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    if not {"file", "speaker_id"} & set(frame.columns):
-        raise InputError(f"{path}: the labels need a 'file' or a 'speaker_id' column")
-    frame = frame[[c for c in LABEL_COLUMNS if c in frame.columns]].map(str.strip)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    files = [c for c in frame.columns if c in FILE_COLUMNS]
+    if len(files) > 1:
+        raise InputError(f"{path}: columns {', '.join(files)} all name files; keep one")
+    if not files and "speaker_id" not in frame.columns:
+        raise InputError(
+            f"{path}: no key column in {', '.join(frame.columns)}; the labels need a file "
+            f"column ({' or '.join(FILE_COLUMNS)}) or a 'speaker_id' column"
+        )
+    notes = []
+    if files and files[0] != "file":
+        notes.append(f"{path.name}: the files are named by its column '{files[0]}'")
+    unread = [c for c in frame.columns if c not in FILE_COLUMNS + LABEL_COLUMNS]
+    if unread:
+        notes.append(
+            f"{path.name}: columns not read: {', '.join(unread)} (read: a file column, "
+            f"{', '.join(LABEL_COLUMNS)})"
+        )
+    frame = frame.rename(columns={files[0]: "file"} if files else {})
+    frame = frame[[c for c in ("file", *LABEL_COLUMNS) if c in frame.columns]].map(str.strip)
     frame.insert(0, "line", range(2, len(frame) + 2))
-    return frame
+    return frame, notes
 
 
 def _span_and_hint(row: dict) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
@@ -61,10 +84,18 @@ def _span_and_hint(row: dict) -> tuple[tuple[float, float] | None, tuple[float, 
     return span, hint
 
 
-def video_items(root: Path, labels: Path | None, speaker_from_folder: bool):
-    """Items for every media file under `root` (audio-only ones become `no_video` rejects)."""
+def video_items(root: Path, labels: Path | None, speaker_from_folder: bool) -> SourceRead:
+    """Items for every media file under `root` (audio-only ones become `no_video` rejects),
+    labelled by `labels`, else by the folder's own labels.csv when it has one."""
     rejects: list[Reject] = []
-    table = read_labels(labels) if labels else pd.DataFrame(columns=["line", *LABEL_COLUMNS])
+    notes: list[str] = []
+    if labels is None and (root / FOUND_LABELS).is_file():
+        labels = root / FOUND_LABELS
+        notes.append(f"labels: {labels}, found in the folder (name another with --labels)")
+    table = pd.DataFrame(columns=["line", "file", *LABEL_COLUMNS])
+    if labels:
+        table, read_notes = read_labels(labels)
+        notes += read_notes
     by_file: dict[str, list[dict]] = {}
     by_speaker: dict[str, dict] = {}
     for row in table.to_dict("records"):
@@ -113,7 +144,7 @@ def video_items(root: Path, labels: Path | None, speaker_from_folder: bool):
                     face_hint=hint,
                 )
             )
-    return items, rejects
+    return SourceRead(items, rejects, notes)
 
 
 def _speaker_of(name: str, from_folder: bool) -> str:

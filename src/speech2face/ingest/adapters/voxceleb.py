@@ -2,8 +2,10 @@
 
 - VoxCeleb1: `[dev|test/]wav/<id>/<youtube id>/<nnnnn>.wav` and `vox1_meta.csv`, which is
   tab-separated (nationalities hold spaces); faces from the interval-faces tree
-  `<VGGFace1 ID>/1.6/<youtube id>/<n>/**.jpg` (`n` = utterance number without zero padding)
-  or from a folder of identity photos `<VGGFace1 ID or id>/*.jpg`.
+  `<VGGFace1 ID>/1.6/<youtube id>/<n>/**.jpg` (`n` = utterance number without zero padding),
+  given as the unzipped folder or its `data/` level, or from a folder of identity photos
+  `<VGGFace1 ID or id>/*.jpg`. A wav with no face image found is a `no_face_images` reject
+  naming the folders sought.
 - VoxCeleb2: `[dev|test]/aac/<id>/<youtube id>/<nnnnn>.m4a` with the parallel `mp4/` tree (the
   face comes from the mp4) and `vox2_meta.csv`, whose copies differ (BOM, padded cells, CRLF).
 
@@ -18,9 +20,10 @@ from pathlib import Path
 
 from speech2face.errors import InputError
 from speech2face.ingest.adapters import gender_label, item_key, relative_name
-from speech2face.ingest.items import DEV, Item, Reject
+from speech2face.ingest.items import DEV, Item, Reject, SourceRead
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+INTERVAL_LAYOUT = "<VGGFace1 ID>/1.6/<youtube id>/<utterance number>/*.jpg"
 
 
 def read_meta(path: Path, separator: str, columns: dict[str, str]) -> dict[str, dict]:
@@ -89,8 +92,17 @@ def _by_id(paths: list[Path]) -> dict[str, list[Path]]:
     return grouped
 
 
-def _interval_frames(faces: Path, name: str, wav: Path) -> tuple[Path, ...]:
-    folder = faces / name / "1.6" / wav.parent.name / str(int(wav.stem))
+def interval_faces_root(faces: Path) -> Path:
+    """The folder holding `<VGGFace1 ID>/1.6/...`: `faces` itself, or its `data/` level (the
+    official zip unpacks to unzippedIntervalFaces/data/)."""
+    return faces / "data" if (faces / "data").is_dir() else faces
+
+
+def _interval_folder(faces: Path, name: str, wav: Path) -> Path:
+    return faces / name / "1.6" / wav.parent.name / str(int(wav.stem))
+
+
+def _images(folder: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES))
 
 
@@ -102,21 +114,39 @@ def _photos(photos: Path, *names: str) -> tuple[Path, ...]:
     return ()
 
 
-def voxceleb1_items(root: Path, meta: Path, faces: Path | None, photos: Path | None):
-    """Items for every wav under `root` whose id the (tab-separated) meta table lists."""
+def _no_faces(wav: Path, root: Path, sought: list[str]) -> Reject:
+    """The reject of a wav no face image was found for, naming where they were sought."""
+    return Reject(
+        relative_name(wav, root), "no_face_images", "no face images in " + " or ".join(sought)
+    )
+
+
+def voxceleb1_items(root: Path, meta: Path, faces: Path | None, photos: Path | None) -> SourceRead:
+    """Items for every wav under `root` whose id the (tab-separated) meta table lists, each
+    with its face images from the interval-faces tree `faces` (or its data/ level), else from
+    the identity photos `photos`."""
     columns = {"id": "VoxCeleb1 ID", "name": "VGGFace1 ID", "gender": "Gender", "set": "Set"}
     table = read_meta(meta, "\t", columns)
     wavs = sorted(p for p in root.rglob("*.wav") if p.parent.parent.parent.name != "")
     by_id = _by_id(wavs)
+    faces = interval_faces_root(faces) if faces else None
     items: list = []
     for speaker, paths in by_id.items():
         if speaker not in table:
             continue
         row = table[speaker]
         for wav in paths:
-            images = _interval_frames(faces, row["name"], wav) if faces else ()
+            sought, images = [], ()
+            if faces:
+                folder = _interval_folder(faces, row["name"], wav)
+                sought.append(f"{folder} (layout {faces}/{INTERVAL_LAYOUT})")
+                images = _images(folder)
             if not images and photos:
+                sought.append(f"{photos / row['name']} or {photos / speaker}")
                 images = _photos(photos, row["name"], speaker)
+            if not images:
+                items.append(_no_faces(wav, root, sought))
+                continue
             key = item_key(speaker, wav.parent.name, wav.stem)
             items.append(_meta_item(row, meta, key=key, media=wav, face_images=images))
     return _split_rejects(items, _unlisted(by_id, table, meta, root))
@@ -146,6 +176,6 @@ def _utterance(path: Path) -> tuple[str, str, str, str]:
     return path.parts[-5] if len(path.parts) >= 5 else "", *path.parts[-3:-1], path.stem
 
 
-def _split_rejects(found: list, rejects: list[Reject]):
+def _split_rejects(found: list, rejects: list[Reject]) -> SourceRead:
     items = [i for i in found if isinstance(i, Item)]
-    return items, rejects + [r for r in found if isinstance(r, Reject)]
+    return SourceRead(items, rejects + [r for r in found if isinstance(r, Reject)])
