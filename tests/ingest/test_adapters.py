@@ -232,7 +232,12 @@ def test_bad_settings_are_one_line_errors(tmp_path, params):
     (tmp_path / "clips").mkdir()
     no_csv = run_cli("ingest", "avspeech", tmp_path, "--params", params, "--out", tmp_path / "raw")
     assert no_csv.exit_code == 2 and "no AVSpeech CSV found" in no_csv.output
-    assert "Traceback" not in missing.output + bad.output + both.output + no_csv.output
+    no_faces = run_cli(
+        "ingest", "voxceleb1", tmp_path, "--params", params, "--out", tmp_path / "raw"
+    )
+    assert no_faces.exit_code == 2 and "interval-faces folder" in no_faces.output
+    outputs = (missing, bad, both, no_csv, no_faces)
+    assert not any("Traceback" in result.output for result in outputs)
     assert not (tmp_path / "raw").exists()
 
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from speech2face.manifest import OUT_OF_ENGINE
 from speech2face.pretrained.descriptor_stage import (
     SAME_PERSON,
+    distinct_faces,
     load_reading,
     separation,
     write_face_descriptors,
@@ -71,6 +73,14 @@ def test_separation_counts_close_pairs_within_and_across_speakers():
     assert shares == {"same_speaker_pairs_matched": 0.5, "other_speaker_pairs_matched": 0.0}
 
 
+def test_a_face_shown_in_several_splits_is_read_once():
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.integers(0, 256, (8, 8, 3), dtype=np.uint8) for _ in range(3))
+    new, where = distinct_faces({"test": np.stack([a, b]), "copy": np.stack([b, c, a])})
+    assert len(new["test"]) == 2 and len(new["copy"]) == 1 and np.array_equal(new["copy"][0], c)
+    assert where["test"].tolist() == [0, 1] and where["copy"].tolist() == [1, 2, 0]
+
+
 def test_the_stage_writes_every_split_atomically(tiny_features, tmp_path):
     out = tmp_path / "face_descriptors"
     summary = write_face_descriptors(tiny_features, out, 1)
@@ -80,6 +90,11 @@ def test_the_stage_writes_every_split_atomically(tiny_features, tmp_path):
         assert counts["faces"] == len(clips) == len(reading.descriptors)
         assert 0.0 <= counts["detected_share"] <= 1.0
     assert not list(tmp_path.glob(".face_descriptors*"))  # no partial folder left
+    copies = pd.read_csv(tiny_features / OUT_OF_ENGINE / "clips.csv")  # the test clips' frames
+    test = pd.read_csv(tiny_features / "test" / "clips.csv").clip_id.tolist()
+    of = [test.index(clip.rsplit("_", 1)[0]) for clip in copies.clip_id]
+    copied = np.load(out / OUT_OF_ENGINE / "descriptors.npy")
+    np.testing.assert_array_equal(copied, np.load(out / "test" / "descriptors.npy")[of])
 
 
 def test_no_model_file_is_found_through_pkg_resources():

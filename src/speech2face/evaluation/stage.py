@@ -35,4 +35,3 @@ def run_evaluation(
         if run_id:
             log_evaluation(reports, trained_by(models), reused=False)
     return summary
-

