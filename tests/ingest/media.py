@@ -31,8 +31,8 @@ from speech2face.ingest.speech import speech_probabilities
 SPEECH_RATE = 16000
 # A real face is kept if, composited at each CHECK_HEIGHTS (px, in a frame CHECK_MARGIN times
 # its size), HOG (upsample 1) finds it alone with a score >= MIN_SCORE and its aligned chip is
-# sharper than MIN_SHARPNESS. Margins over the ingest's defaults (score 0.3, sharpness 0.001):
-# HOG scores of these small faces swing with the scale and the codec.
+# sharper than MIN_SHARPNESS. Wide margins over the ingest's defaults (score 0.3, sharpness
+# 0.0001): HOG scores of these small faces swing with the scale and the codec.
 CHECK_HEIGHTS = (100, 150)
 CHECK_MARGIN = (1.6, 1.3)
 MIN_SCORE = 0.5

@@ -126,3 +126,39 @@ def test_both_detectors_find_a_real_face_and_align_it():
         face, box = speaker_face(frame, None, params)
         assert face.shape == (params.image_size, params.image_size, 3)
         assert 70 <= box.size <= 140 and 250 <= sum(box.centre()) <= 330, box  # her face
+
+
+def lfw_frame(grey: np.ndarray, blur: float = 0.0) -> np.ndarray:
+    """An LFW face (25 px, real) blown up to 150 px in a frame, as an upscaled web photo or a
+    low-resolution video gives it; `blur`: a Gaussian's sigma over the frame, px."""
+    from PIL import Image, ImageFilter
+
+    from tests.ingest.media import compose
+
+    small = Image.fromarray(np.round(grey * 255).astype(np.uint8))
+    face = np.asarray(small.resize((150, 150), Image.BICUBIC).convert("RGB"))
+    frame = Image.fromarray(compose((320, 240), [(face, (160, 120), 150)]))
+    return np.ascontiguousarray(np.asarray(frame.filter(ImageFilter.GaussianBlur(blur))))
+
+
+def test_real_low_resolution_faces_found_confidently_pass_the_blur_gate_and_blurred_do_not():
+    from dataclasses import replace
+
+    from skimage.data import lfw_subset
+
+    from speech2face.ingest.faces import aligned_face, choose, detect, sharpness
+
+    params = INGEST.faces
+    ungated = replace(params, min_sharpness=0.0)
+    measured = {}
+    for blur in (0.0, 7.5):
+        measured[blur] = []
+        for grey in lfw_subset()[:100]:
+            frame = lfw_frame(grey, blur)
+            boxes = detect(frame, params)
+            if boxes and (box := choose(boxes, None, frame.shape, params)).score >= 1.0:
+                measured[blur].append(sharpness(aligned_face(frame, box, ungated)))
+    sharp, blurred = (np.array(measured[b]) for b in (0.0, 7.5))
+    assert len(sharp) >= 40 and (sharp >= params.min_sharpness).all()
+    assert (sharp < 0.0005).any()  # the old threshold refused some of these real faces
+    assert len(blurred) and (blurred < params.min_sharpness).all()
