@@ -200,6 +200,25 @@ def trained(tmp_path_factory, tiny_raw, tiny_features, tiny_descriptors, store):
     return root, common
 
 
+def private_training(trained, folder: Path, params: Path) -> list:
+    """The training stages' arguments on `trained`'s data, with `params` and their own models
+    (copies of the teacher and decoder) and metrics in `folder`: a stage trained with them
+    leaves the session's models as they were, for the tests that compare against them."""
+    root, common = trained
+    models = folder / "models"
+    models.mkdir()
+    for name in ("face_encoder", "face_decoder"):
+        shutil.copytree(root / "models" / name, models / name)
+    arguments = [*common]
+    for option, value in (
+        ("--params", params),
+        ("--models", models),
+        ("--metrics", folder / "metrics"),
+    ):
+        arguments[arguments.index(option) + 1] = value
+    return arguments
+
+
 def run_evaluate(trained, raw: Path, reports: Path):
     """The evaluate stage on the trained tiny models, writing to `reports`."""
     root, common = trained

@@ -33,25 +33,41 @@ def tracked_by(team_server, monkeypatch):
     mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI"))  # the session's store again
 
 
-def test_stages_track_into_the_team_server_with_proxied_artifacts(
-    trained, tiny_raw, team_server, tracked_by, tmp_path
-):
+@pytest.fixture(scope="module")
+def tracked_stages(trained, tiny_raw, team_server, tmp_path_factory) -> list:
+    """Two training stages and `evaluate` run once for the module against the team server, as
+    one invocation: their stage runs (those nested in a pipeline run, not in a tuning trial)."""
     root, common = trained
-    for folder in ("models", "embeddings"):
-        shutil.copytree(root / folder, tmp_path / folder)
-    here = [*common[:2], *common[2:4], "--models", tmp_path / "models"]
-    here += ["--embeddings", tmp_path / "embeddings", "--metrics", tmp_path / "metrics"]
-    for stage in ("train_face_decoder", "train_voice_encoder"):
-        result = run_cli(stage, *here, *common[-2:])
+    folder = tmp_path_factory.mktemp("tracked")
+    for name in ("models", "embeddings"):
+        shutil.copytree(root / name, folder / name)
+    here = [*common[:2], *common[2:4], "--models", folder / "models"]
+    here += ["--embeddings", folder / "embeddings", "--metrics", folder / "metrics"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", team_server.tracking_uri)
+        for stage in ("train_face_decoder", "train_voice_encoder"):
+            result = run_cli(stage, *here, *common[-2:])
+            assert result.exit_code == 0, result.output
+        result = run_evaluate((folder, common), tiny_raw, folder / "reports")
         assert result.exit_code == 0, result.output
-    result = run_evaluate((tmp_path, common), tiny_raw, tmp_path / "reports")
-    assert result.exit_code == 0, result.output
-
-    client = tracked_by
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI"))  # the session's store again
+    client = mlflow.MlflowClient(team_server.tracking_uri)
     experiment = client.get_experiment_by_name("speech2face")
     stages = client.search_runs(
         [experiment.experiment_id], filter_string="tags.`speech2face.kind` = 'stage'"
     )
+    kind = {
+        r.info.run_id: r.data.tags.get("speech2face.kind")
+        for r in client.search_runs([experiment.experiment_id])
+    }
+    return [r for r in stages if kind.get(r.data.tags["mlflow.parentRunId"]) == "pipeline"]
+
+
+def test_stages_track_into_the_team_server_with_proxied_artifacts(
+    tracked_stages, team_server, tracked_by
+):
+    client, stages = tracked_by, tracked_stages
+    experiment = client.get_experiment_by_name("speech2face")
     assert {run.info.run_name for run in stages} == {"train_face_decoder", "train_voice_encoder"}
     parents = {run.data.tags["mlflow.parentRunId"] for run in stages}
     assert len(parents) == 1  # one pipeline run of this invocation, the stages nested in it
@@ -143,18 +159,18 @@ def test_two_machines_share_a_postgresql_study_and_a_killed_ones_trial_is_retrie
     assert lost.info.status == "FAILED" and lost.data.tags["optuna.trial_state"] == "FAIL"
 
 
-def test_the_team_ui_opens_the_project_experiment_on_its_runs(team_server, tracked_by, tmp_path):
-    """MLflow 3 opens an experiment on its GenAI view (traces); the link `speech2face runs`
-    (and `make ui`) prints opens the project's on its runs, the pipeline run among them, and
-    its Columns finds the per-group metrics `evaluate` logged by their prefix."""
+def test_the_team_ui_opens_the_project_experiment_on_its_runs(
+    tracked_stages, team_server, tracked_by, tmp_path
+):
+    """MLflow 3 opens an experiment on its GenAI view (traces); the link `make ui` (and
+    `speech2face runs`) prints against a server opens the project's on its runs, the pipeline
+    run among them, and its Columns finds the per-group metrics `evaluate` logged."""
     experiment = tracked_by.get_experiment_by_name("speech2face")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
-    listed = run_cli("runs")  # what `make ui` prints against a server
+    listed = run_cli("ui")  # what `make ui` prints against a server
     runs = f"#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
     page_url = f"{team_server.tracking_uri}/{runs}"
     assert f"in the tracking server's UI: {page_url}" in listed.output
-    pipeline = tracked_by.search_runs(
-        [experiment.experiment_id], filter_string="tags.`speech2face.kind` = 'pipeline'"
-    )[0]
+    pipeline = tracked_by.get_run(tracked_stages[0].data.tags["mlflow.parentRunId"])
     screenshot = tmp_path / "experiment.png"
     assert_runs_view_shows_per_group_columns(page_url, pipeline.info.run_name, screenshot)

@@ -1,7 +1,5 @@
 """`train_voice_encoder.balance_by`: training clips drawn so that every group comes alike."""
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +8,7 @@ import yaml
 from speech2face.params import ParamsError, VoiceEncoderParams, load_section
 from speech2face.training.data import ArrayDataModule, ArrayDataset
 from speech2face.training.labels import balanced_weights
-from tests.conftest import TRAINING, run_cli, tiny_params
+from tests.conftest import TRAINING, private_training, run_cli, tiny_params
 
 GROUPS = np.array(["a"] * 600 + ["b"] * 200 + ["c"] * 60 + ["unknown"] * 40)
 
@@ -60,19 +58,12 @@ def test_an_unknown_attribute_is_refused_by_name(tmp_path):
 
 
 def test_the_voice_encoder_trains_balanced_over_ethnicity(trained, tmp_path):
-    root, common = trained
-    models = tmp_path / "models"
-    models.mkdir()
-    for name in ("face_encoder", "face_decoder"):
-        shutil.copytree(root / "models" / name, models / name)
     balanced = {**TRAINING, "train_voice_encoder": {**TRAINING["train_voice_encoder"]}}
     balanced["train_voice_encoder"]["balance_by"] = "ethnicity"
     params = tiny_params(tmp_path / "params.yaml", balanced)
     assert yaml.safe_load(params.read_text())["train_voice_encoder"]["balance_by"] == "ethnicity"
-    arguments = [*common]
-    arguments[arguments.index("--params") + 1] = params
-    arguments[arguments.index("--models") + 1] = models
-    arguments[arguments.index("--metrics") + 1] = tmp_path / "metrics"
+    arguments = private_training(trained, tmp_path, params)
+    models = tmp_path / "models"
     result = run_cli("train_voice_encoder", *arguments)
     assert result.exit_code == 0, result.output
     assert (models / "voice_encoder" / "model.pt").exists()

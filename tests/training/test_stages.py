@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from speech2face.manifest import SPLITS
-from tests.conftest import TRAINING, run_cli, tiny_params
+from tests.conftest import TRAINING, private_training, run_cli, tiny_params
 
 
 def metrics(root: Path, stage: str) -> dict:
@@ -74,7 +74,6 @@ def test_same_params_same_metrics_and_model_bytes(trained):
 
 @pytest.mark.slow
 def test_voice_encoder_trains_with_ddp_on_two_cpu_processes(trained, tmp_path):
-    root, common = trained
     ddp = {
         **TRAINING,
         "train_voice_encoder": {
@@ -87,15 +86,10 @@ def test_voice_encoder_trains_with_ddp_on_two_cpu_processes(trained, tmp_path):
         },
     }
     params = tiny_params(tmp_path / "params.yaml", ddp)
-    command = [
-        Path(sys.executable).parent / "speech2face",
-        "train_voice_encoder",
-        "--params",
-        params,
-        *common[2:],
-    ]
+    arguments = private_training(trained, tmp_path, params)
+    command = [Path(sys.executable).parent / "speech2face", "train_voice_encoder", *arguments]
     done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "MEMBER: 2/2" in output  # two processes joined the process group (gloo on CPU)
-    assert metrics(root, "train_voice_encoder")["val_speakers"] > 0
+    assert metrics(tmp_path, "train_voice_encoder")["val_speakers"] > 0

@@ -31,12 +31,18 @@ LABELS = {"attribute": str, "group": str, "system": str, "metric": str, "conditi
 
 def read_tables(reports: Path) -> SimpleNamespace:
     """The evaluation's tables and the classifier's accuracy, from `reports`."""
-    tables = {
-        name: pd.read_csv(reports / file, dtype=LABELS, keep_default_na=False, na_values=[""])
-        for name, file in TABLES.items()
-    }
+    tables = {name: _table(reports / file) for name, file in TABLES.items()}
     document = json.loads((reports / BY_GROUP_FILE).read_text())
     return SimpleNamespace(**tables, classifier_accuracy=document["classifier_on_true_faces"])
+
+
+def _table(path: Path) -> pd.DataFrame:
+    """A table `evaluate` wrote; empty (no rows, no columns) as it writes one it has nothing
+    for (e.g. no judge accuracy when every gender was estimated)."""
+    try:
+        return pd.read_csv(path, dtype=LABELS, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def _key(*parts: str) -> str:
