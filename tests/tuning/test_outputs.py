@@ -1,5 +1,6 @@
 """best_params.yaml and the plots: the best trial, and the Pareto front of a fairness study."""
 
+import matplotlib
 import mlflow
 import optuna
 import yaml
@@ -35,10 +36,17 @@ def test_one_objective_best_trial_and_its_command():
     assert "pareto_front" not in result
 
 
+def styling() -> dict:
+    """Matplotlib's settings but the backend (which the plots set to Agg on purpose)."""
+    return {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")}
+
+
 def test_fairness_study_writes_its_pareto_front(tmp_path, store):
     study = study_of(POINTS, FAIR)
     run_id = new_run("tune test", {}, PARAMS)
+    style = styling()
     result = write_outputs(study, FAIR, "sqlite:///x.db", tmp_path / "tune", run_id)
+    assert styling() == style  # optuna's ggplot style left no trace on later figures
     assert [t["trial"] for t in result["pareto_front"]] == [0, 1, 3]
     assert result["best"]["trial"] == 0  # the front's best on the first objective
     assert result["pareto_front"][1]["values"] == dict(zip(FAIR, POINTS[1]))

@@ -68,7 +68,9 @@ def figures(study: optuna.Study, objectives: tuple[str, ...]) -> dict[str, Figur
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         return {}
     axes = {}
-    with warnings.catch_warnings():
+    # Optuna's plots switch the whole process to matplotlib's ggplot style: kept inside here,
+    # or every figure drawn afterwards in this process (the evaluation's) would change.
+    with matplotlib.rc_context(), warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.simplefilter("ignore", UserWarning)  # importances of very few trials
         if len(objectives) == 1:
