@@ -16,7 +16,7 @@ from tests.integration.test_pipeline import commit, dvc, project_copy
 
 pytestmark = pytest.mark.slow
 
-SPEAKERS = 32
+SPEAKERS = 16
 
 
 def test_the_pipeline_runs_on_an_ingested_corpus(tmp_path):
@@ -40,7 +40,7 @@ def test_the_pipeline_runs_on_an_ingested_corpus(tmp_path):
     manifest = pd.read_csv(repo / "data" / "raw" / "manifest.csv")
     assert manifest.speaker_id.nunique() == SPEAKERS
     assert set(manifest.gender_source) == {"estimated"} and set(manifest.ethnicity) == {"unknown"}
-    assert "| gender | estimated | 32 |" in (repo / "reports" / "ingest.md").read_text()
+    assert f"| gender | estimated | {SPEAKERS} |" in (repo / "reports" / "ingest.md").read_text()
     report = (repo / "reports" / "evaluation.md").read_text()
     test_speakers = manifest[manifest.split == "test"].speaker_id.nunique()
     assert f"ethnicity unknown: all {test_speakers} test speakers" in report
