@@ -39,6 +39,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# pip byte-compiles the packages; the project's own modules too (every stage, test and
+	@# worker process would compile them again where PYTHONDONTWRITEBYTECODE is set)
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 # $(call apt_install,PACKAGES): install those of PACKAGES that are missing; idempotent.
