@@ -17,6 +17,7 @@ A trained model is traced to the run that trained it by the SHA-256 of its weigh
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -49,11 +50,22 @@ def real_root() -> Path:
 
 
 def tracking_uri() -> str:
+    """The store every command tracks to (MLflow is imported: each caller goes on to use it)."""
+    _quiet_store_creation()
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     store = real_root() / "mlruns"
     store.mkdir(exist_ok=True)
     return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def _quiet_store_creation() -> None:
+    """MLflow logs at INFO as it creates a new store's tables, lines a fresh project's first
+    command would print before its own (an error's one line among them). Its import
+    configures its loggers anew, so the level is set after it."""
+    import mlflow  # noqa: F401
+
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
 
 
 def artifact_location(uri: str) -> str | None:

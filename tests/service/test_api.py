@@ -249,9 +249,11 @@ def test_an_unexpected_failure_is_500_in_one_line(settings, wav):
     assert response.json() == {"detail": "internal error (RuntimeError)"}
 
 
-def test_a_model_that_does_not_load_is_one_line(tmp_path, wav):
+def test_a_model_that_does_not_load_is_one_line(tmp_path, wav, monkeypatch):
     from tests.conftest import run_cli
 
+    # a store of its own, new: MLflow creates its tables as the command starts, and says so
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'fresh.db'}")
     result = run_cli("serve", "--model", "models:/no_such_model@champion", "--port", "1")
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "models:/no_such_model@champion" in result.output
