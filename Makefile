@@ -6,6 +6,7 @@ INSTALLED := $(VENV)/.installed
 UI_PORT ?= 5000
 DASHBOARD_PORT ?= 8080
 SERVE_PORT ?= 8000
+DOCS_PORT ?= 8001
 # `make server`: the team's MLflow tracking server (docs/deploy.md); its PostgreSQL cluster,
 # artifacts and log live in SERVER_DATA, which the postgres user must be able to reach.
 SERVER_DATA ?= server-data
@@ -32,7 +33,7 @@ BROWSER_PACKAGES := chromium
 # The PostgreSQL of `make server` and of the integration tests' throwaway clusters.
 SERVER_PACKAGES := postgresql
 
-.PHONY: repro experiments engine-packages server-packages system-packages server tune bias test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
+.PHONY: repro docs experiments engine-packages server-packages system-packages server tune bias test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -90,9 +91,14 @@ test: $(INSTALLED) system-packages
 test-fast: $(INSTALLED) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
+# The documentation site (mkdocs.yml): the figures blocks rendered from reports/, then served.
+docs: $(INSTALLED)
+	$(BIN)/speech2face docs
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts docs/hooks
+	$(BIN)/ruff format --check src tests benchmarks scripts docs/hooks
 
 sheet: $(INSTALLED)
 	$(BIN)/speech2face corpus_sheet

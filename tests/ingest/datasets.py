@@ -1,4 +1,4 @@
-"""Small copies of the real corpora's exact layouts (see shared/reference/real-data.md), written
+"""Small copies of the real corpora's exact layouts (as docs/your-data.md describes them), written
 on the fly from `media`: an interview folder with a labels CSV, VoxCeleb1, VoxCeleb2, AVSpeech.
 
 Each builder returns a `Dataset`: who was written and what the ingest should make of every file
@@ -552,7 +552,7 @@ def _vox2_ids(n: int, rng) -> list[tuple[str, str, str]]:
 
 
 def _write_vox2_meta(path: Path, rows: list[tuple], style: str) -> None:
-    """vox2_meta.csv in one of the copies' styles (see shared/reference/real-data.md)."""
+    """vox2_meta.csv in one of the copies' styles (the real copies differ: docs/your-data.md)."""
     if style == "bom_padded":
         lines = [" ,".join(VOX2_META_HEADER) + " "] + [" ,".join(r) + " " for r in rows]
         path.write_text(BOM + "\n".join(lines) + "\n", newline="")

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 STAGES = ("corpus", "validate_raw", "preprocess", "validate_features")
 # One experiment on a training param (it costs a training, an evaluation and a registration).
 EXPERIMENT_LRS = ("0.003",)
-# `make experiments`, the README's `dvc exp show`: its --drop pattern, read from the Makefile.
+# `make experiments` (docs/experiments.md): its --drop pattern, read from the Makefile.
 EXP_SHOW_DROP = re.search(
     r"^EXP_SHOW_DROP := (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE
 ).group(1)
@@ -231,7 +231,7 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
     commit(repo, "baseline")  # its metrics and reports, as a user commits a result
 
     assert_a_fresh_clone_reproduces_and_its_run_carries_the_evaluation(repo)
-    status = dvc(repo, "status", "dvc.yaml")  # the README's status command
+    status = dvc(repo, "status", "dvc.yaml")  # docs/experiments.md's status command
     assert "Data and pipelines are up to date" in status.stdout, status.stdout
     plots = dvc(repo, "plots", "diff", "-o", "dvc_plots")
     assert plots.returncode == 0, plots.stderr
@@ -251,7 +251,7 @@ def test_training_param_reruns_only_training_and_experiments_are_tracked(repo):
     assert diff.returncode == 0, diff.stderr
     assert "reports/metrics.json" in diff.stdout and "gender.female" not in diff.stdout  # summary
     by_group = dvc(repo, "metrics", "diff", "--targets", "reports/metrics_by_group.json")
-    assert "gender.female.cosine" in by_group.stdout  # the README's per-group view
+    assert "gender.female.cosine" in by_group.stdout  # docs/experiments.md's per-group view
     evaluation_only = dvc(repo, "exp", "run", "-n", "boot", "-S", "evaluate.bootstrap=100")
     ran = re.findall(r"Running stage '(\w+)'", evaluation_only.stdout)
     assert ran == ["evaluate", "register"]  # an evaluation setting never retrains

@@ -4,7 +4,7 @@ Heavy libraries (torch, Great Expectations, Praat, MLflow) are imported inside t
 that use them, so `speech2face --help` answers at once.
 """
 
-from speech2face.cli import bias, corpus, pipeline, studies, team, use  # noqa: F401  (they register)
+from speech2face.cli import bias, corpus, docs, pipeline, studies, team, use  # noqa: F401
 from speech2face.cli.app import app
 
 __all__ = ["app"]

@@ -1,0 +1,204 @@
+"""The figures the README and docs quote, rendered from the committed reports.
+
+A block between `<!-- figures: NAME -->` and `<!-- /figures -->` in a Markdown file is the
+output of the renderer NAME on `reports/`: `speech2face docs` rewrites every block, and a test
+fails when a committed block differs from what the reports give. No figure is copied by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from speech2face.errors import InputError
+
+BLOCK = re.compile(r"(<!-- figures: ([\w-]+) -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
+# the Markdown files that may hold blocks, relative to the project
+DOCUMENTS = ("README.md", "docs/*.md")
+
+
+def _value(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _interval(summary: dict, key: str) -> str:
+    return f"{summary[key + '_low']:.3f}–{summary[key + '_high']:.3f}"
+
+
+def _made_at(project: Path, relative: str) -> str:
+    """The short commit that last changed `relative`, or "uncommitted" when it differs."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=project, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    if git("status", "--porcelain", "--", relative):
+        return "uncommitted"
+    return git("log", "-1", "--format=%h", "--", relative) or "not in git"
+
+
+def headline(project: Path) -> str:
+    """The README's table: the held-out test speakers' main figures, each beside its interval,
+    shuffled-pair chance, oracle and ceiling, with group sizes, from reports/metrics*.json."""
+    reports = project / "reports"
+    summary = json.loads((reports / "metrics.json").read_text())
+    groups = json.loads((reports / "metrics_by_group.json").read_text())
+    clean, engine = (summary["conditions"][c] for c in ("in_distribution", "out_of_engine"))
+    decoder, judges = summary["decoder"], summary["judges"]
+    oracle = groups["controls"]["oracle"]
+    speakers = {g: groups["gender"][g]["speakers"] for g in ("female", "male")}
+    # (label, its table, key, oracle, ceiling)
+    rows = [
+        (
+            "recall@5: the true speaker among the 5 nearest faces",
+            summary,
+            "recall_at_5",
+            oracle["overall"]["recall_at_5"],
+            None,
+        ),
+        (
+            "gender agreement: the drawn face read as the speaker's gender",
+            summary,
+            "gender_agreement",
+            oracle["overall"]["gender_agreement"],
+            decoder["ceiling_gender_agreement"],
+        ),
+        *(
+            (
+                f"… {label} voices ({speakers[group]} speakers)",
+                clean,
+                f"gender_agreement_{group}",
+                oracle["gender"][group]["gender_agreement"],
+                decoder[f"ceiling_gender_agreement_{group}"],
+            )
+            for group, label in (("female", "women's"), ("male", "men's"))
+        ),
+        ("gender agreement, voices of the held-out engine", engine, "gender_agreement", None, None),
+    ]
+    lines = [
+        f"| on {summary['test_speakers']} held-out test speakers ({summary['test_clips']} clips)"
+        " | value | 95% interval | chance | oracle | ceiling |",
+        "| --- | ---: | :---: | ---: | ---: | ---: |",
+    ]
+    for label, table, key, best, ceiling in rows:
+        cells = [table.get(key + "_chance"), best, ceiling]
+        shown = " | ".join(_value(c) if c is not None else "—" for c in cells)
+        lines.append(f"| {label} | {_value(table[key])} | {_interval(table, key)} | {shown} |")
+    lines.append(
+        f"| dlib recall@5 (an independent judge) | {_value(judges['dlib_recall_at_5'])} | — | "
+        f"{_value(judges['dlib_recall_at_5_chance'])} | "
+        f"{_value(oracle['overall']['dlib_recall_at_5'])} | "
+        f"{_value(judges['dlib_recall_at_5_ceiling'])} |"
+    )
+    lines += [
+        "",
+        "Chance: the same measure on shuffled voice–face pairs. Oracle: a ridge regression "
+        "from the corpus's ground-truth voice latents, age, gender and accent to the face "
+        "embedding (what the data let a voice tell). Ceiling: the true face's embedding drawn "
+        "by the decoder. "
+        f"From `reports/metrics.json` at commit {_made_at(project, 'reports/metrics.json')}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def dag(project: Path) -> str:
+    """The stages' graph as `dvc dag --md` draws it: a mermaid diagram."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "dag", "--md"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise InputError(f"dvc dag failed in {project}: {done.stderr.strip()}")
+    return done.stdout.replace("\t", "    ").strip() + "\n"
+
+
+def exp_show(project: Path) -> str:
+    """The command `make experiments` runs, its columns pattern read from the Makefile."""
+    found = re.search(r"^EXP_SHOW_DROP := (.+)$", (project / "Makefile").read_text(), re.M)
+    if found is None:
+        raise InputError(f"{project / 'Makefile'}: no EXP_SHOW_DROP line")
+    command = f"dvc exp show --no-pager --only-changed --drop '{found.group(1)}'"
+    return f"```bash\n{command}\n```\n"
+
+
+def overall(project: Path) -> str:
+    """The Overall table `evaluate` wrote to reports/evaluation.md: its header, the rows of
+    the metrics it reports per group, and a craniofacial correlation."""
+    from speech2face.evaluation.report import PER_GROUP
+
+    shown = (*PER_GROUP, "jaw_width_correlation")
+    report = project / "reports" / "evaluation.md"
+    text = report.read_text()
+    found = re.search(r"^## Overall\n\n((?:\|.*\n)+)", text, re.M)
+    if found is None:
+        raise InputError(f"{report}: no Overall table")
+    header, rule, *rows = found.group(1).splitlines()
+    by_metric = {row.split("|")[1].strip().split(" (")[0]: row for row in rows}
+    missing = [m for m in shown if m not in by_metric]
+    if missing:
+        raise InputError(f"{report}: the Overall table has no row for {', '.join(missing)}")
+    return "\n".join([header, rule, *(by_metric[m] for m in shown)]) + "\n"
+
+
+def register(project: Path) -> str:
+    """The model gate's rules and decision, as the register stage wrote them."""
+    report = project / "reports" / "register.md"
+    found = re.search(r"^((?:\|.*\n)+)\n(.+)\n", report.read_text(), re.M)
+    if found is None:
+        raise InputError(f"{report}: no rules table")
+    return found.group(1) + "\n" + found.group(2) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Path], str]] = {
+    "overall": overall,
+    "register": register,
+    "dag": dag,
+    "exp-show": exp_show,
+    "headline": headline,
+}
+
+
+def render(text: str, project: Path, where: str = "text") -> str:
+    """`text` with every figures block rendered afresh; an unknown name is an InputError."""
+
+    def block(match: re.Match) -> str:
+        name = match.group(2)
+        if name not in RENDERERS:
+            known = ", ".join(sorted(RENDERERS))
+            raise InputError(f"{where}: unknown figures block {name!r} (known: {known})")
+        return match.group(1) + RENDERERS[name](project) + match.group(4)
+
+    return BLOCK.sub(block, text)
+
+
+def documents(project: Path) -> list[Path]:
+    """The Markdown files that may hold figures blocks."""
+    return sorted({path for pattern in DOCUMENTS for path in project.glob(pattern)})
+
+
+def stale(project: Path) -> list[Path]:
+    """The documents whose blocks differ from what the reports give now."""
+    return [
+        path
+        for path in documents(project)
+        if render(path.read_text(), project, str(path.relative_to(project))) != path.read_text()
+    ]
+
+
+def rewrite(project: Path) -> list[Path]:
+    """Render every document's blocks in place (atomically); the files that changed."""
+    from speech2face.files import write_text
+
+    changed = stale(project)
+    for path in changed:
+        write_text(path, render(path.read_text(), project, str(path.relative_to(project))))
+    return changed
