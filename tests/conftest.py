@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,15 @@ def store(tmp_path_factory):
         del os.environ["MLFLOW_TRACKING_URI"]
     else:
         os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
+@pytest.fixture(autouse=True)
+def mlflow_on_the_session_store(store):
+    """Whatever store a test pointed MLflow's fluent API at (a command sets its tracking URI
+    for the process), the next test finds the session's."""
+    yield
+    if "mlflow" in sys.modules:
+        sys.modules["mlflow"].set_tracking_uri(store)
 
 
 @pytest.fixture(scope="session")
