@@ -1,10 +1,10 @@
-"""MkDocs hook: the repository's own Markdown outside docs/ joins the site.
+"""MkDocs hook: the README and the repository's own Markdown outside docs/ join the site.
 
-The README is the site's home page (`index.md`).
-The docs link to `../benchmarks/README.md`, `../reports/findings/…`, `../CHANGELOG.md` as a
-reader on the forge follows them. This hook adds those files (and the figures they show) to
-the site under `repository/`, and rewrites each page's links that leave docs/ to them, so
-`mkdocs build --strict` checks those links and anchors like any other.
+The README is the site's home page (`index.md`). The docs link to `../benchmarks/README.md`,
+`../reports/findings/…`, `../CHANGELOG.md` as a reader on the forge follows them. This hook
+adds those files (and the figures they show) to the site under `repository/`, and rewrites
+each page's links that leave docs/ to them, so `mkdocs build --strict` checks those links and
+anchors like any other.
 """
 
 from __future__ import annotations

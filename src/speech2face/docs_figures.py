@@ -159,11 +159,11 @@ def register(project: Path) -> str:
 
 
 RENDERERS: dict[str, Callable[[Path], str]] = {
-    "overall": overall,
-    "register": register,
     "dag": dag,
     "exp-show": exp_show,
     "headline": headline,
+    "overall": overall,
+    "register": register,
 }
 
 
@@ -185,20 +185,27 @@ def documents(project: Path) -> list[Path]:
     return sorted({path for pattern in DOCUMENTS for path in project.glob(pattern)})
 
 
+def _rendered(project: Path) -> dict[Path, str]:
+    """Each document whose blocks differ from what the reports give, rendered afresh."""
+    fresh = {}
+    for path in documents(project):
+        text = path.read_text()
+        new = render(text, project, str(path.relative_to(project)))
+        if new != text:
+            fresh[path] = new
+    return fresh
+
+
 def stale(project: Path) -> list[Path]:
     """The documents whose blocks differ from what the reports give now."""
-    return [
-        path
-        for path in documents(project)
-        if render(path.read_text(), project, str(path.relative_to(project))) != path.read_text()
-    ]
+    return sorted(_rendered(project))
 
 
 def rewrite(project: Path) -> list[Path]:
     """Render every document's blocks in place (atomically); the files that changed."""
     from speech2face.files import write_text
 
-    changed = stale(project)
-    for path in changed:
-        write_text(path, render(path.read_text(), project, str(path.relative_to(project))))
-    return changed
+    fresh = _rendered(project)
+    for path, text in fresh.items():
+        write_text(path, text)
+    return sorted(fresh)
