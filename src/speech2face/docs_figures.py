@@ -2,7 +2,10 @@
 
 A block between `<!-- figures: NAME -->` and `<!-- /figures -->` in a Markdown file is the
 output of the renderer NAME on `reports/`: `speech2face docs` rewrites every block, and a test
-fails when a committed block differs from what the reports give. No figure is copied by hand.
+fails when a committed block differs from what the reports give. A figure inside a sentence is
+a value, `<!-- value: FILE KEY [STYLE] -->600<!-- /value -->`: the dotted KEY of a YAML or JSON
+FILE of the project (params.yaml, reports/*.json), rendered in STYLE (a format spec, or
+`shares` for fractions as 60/12/28%). No figure is copied by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from speech2face.errors import InputError
 
 BLOCK = re.compile(r"(<!-- figures: ([\w-]+) -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
+VALUE = re.compile(r"(<!-- value: (\S+) (\S+)(?: (\S+))? -->)[^<\n]*(<!-- /value -->)")
 # the Markdown files that may hold blocks, relative to the project
 DOCUMENTS = ("README.md", "docs/*.md")
 
@@ -158,6 +162,41 @@ def register(project: Path) -> str:
     return found.group(1) + "\n" + found.group(2) + "\n"
 
 
+def _styled(value, style: str | None) -> str:
+    """A value as prose quotes it: numbers `:g` (or `style`), ranges a–b, mappings listed."""
+    if style == "shares":
+        shares = value.values() if isinstance(value, dict) else value
+        shares = [shares] if isinstance(shares, int | float) else shares
+        return "/".join(f"{share * 100:g}" for share in shares) + "%"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_styled(item, style)}" for key, item in value.items())
+    if isinstance(value, list):
+        return "–".join(_styled(item, style) for item in value)
+    if style is not None:
+        return format(value, style)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def value(project: Path, file: str, key: str, style: str | None, where: str) -> str:
+    """The value at dotted `key` of the project's YAML or JSON `file`, styled."""
+    path = (project / file).resolve()
+    if not path.is_relative_to(project.resolve()) or path.suffix not in (".yaml", ".json"):
+        raise InputError(f"{where}: value from {file!r}: not a YAML or JSON file of the project")
+    if not path.is_file():
+        raise InputError(f"{where}: value from {file}: no such file")
+    import yaml
+
+    found = yaml.safe_load(path.read_text()) if path.suffix == ".yaml" else json.loads(path.read_text())
+    for part in key.split("."):
+        if not isinstance(found, dict) or part not in found:
+            raise InputError(f"{where}: {file} has no {key!r}")
+        found = found[part]
+    try:
+        return _styled(found, style)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{where}: {file} {key}: cannot show {found!r} as {style!r}: {error}")
+
+
 RENDERERS: dict[str, Callable[[Path], str]] = {
     "dag": dag,
     "exp-show": exp_show,
@@ -168,7 +207,8 @@ RENDERERS: dict[str, Callable[[Path], str]] = {
 
 
 def render(text: str, project: Path, where: str = "text") -> str:
-    """`text` with every figures block rendered afresh; an unknown name is an InputError."""
+    """`text` with every figures block and value rendered afresh; an unknown name is an
+    InputError naming `where`."""
 
     def block(match: re.Match) -> str:
         name = match.group(2)
@@ -177,7 +217,11 @@ def render(text: str, project: Path, where: str = "text") -> str:
             raise InputError(f"{where}: unknown figures block {name!r} (known: {known})")
         return match.group(1) + RENDERERS[name](project) + match.group(4)
 
-    return BLOCK.sub(block, text)
+    def inline(match: re.Match) -> str:
+        opening, file, key, style, closing = match.groups()
+        return opening + value(project, file, key, style, where) + closing
+
+    return VALUE.sub(inline, BLOCK.sub(block, text))
 
 
 def documents(project: Path) -> list[Path]:
