@@ -19,7 +19,7 @@ from pathlib import Path
 
 from speech2face.errors import InputError
 
-BLOCK = re.compile(r"(<!-- figures: ([\w-]+) -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
+BLOCK = re.compile(r"(<!-- figures: ([\w-]+)(?: (\S+))? -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
 VALUE = re.compile(r"(<!-- value: (\S+) (\S+)(?: (\S+))? -->)[^<\n]*(<!-- /value -->)")
 # the Markdown files that may hold blocks, relative to the project
 DOCUMENTS = ("README.md", "docs/*.md")
@@ -162,8 +162,44 @@ def register(project: Path) -> str:
     return found.group(1) + "\n" + found.group(2) + "\n"
 
 
+def options(project: Path, command: str) -> str:
+    """A table of `speech2face COMMAND`'s options, their defaults and help, read from the CLI."""
+    import typer.main
+
+    from speech2face.cli import app
+
+    commands = typer.main.get_command(app).commands
+    if command not in commands:
+        raise InputError(f"options of {command!r}: no such command of speech2face")
+    lines = ["| option | default | what |", "| --- | --- | --- |"]
+    for param in commands[command].params:
+        if param.name == "help" or not param.opts[0].startswith("--"):
+            continue
+        named = param.opts[0] + (f" {param.metavar}" if param.metavar else "")
+        default = "—" if param.default is None else f"`{param.default}`"
+        cells = (f"`{named}`", default, param.help or "")
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def params_section(project: Path, section: str) -> str:
+    """The top-level `section` of params.yaml as written there, comments included."""
+    lines = (project / "params.yaml").read_text().splitlines()
+    if f"{section}:" not in lines:
+        raise InputError(f"params.yaml has no top-level section {section!r}")
+    start = lines.index(f"{section}:")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ")), len(lines)
+    )
+    body = lines[start:end]
+    while body[-1].strip() == "":
+        body.pop()
+    return "```yaml\n" + "\n".join(body) + "\n```\n"
+
+
 def _styled(value, style: str | None) -> str:
-    """A value as prose quotes it: numbers `:g` (or `style`), ranges a–b, mappings listed."""
+    """A value as prose quotes it: numbers `:g` (or `style`), ranges a–b (a to b below zero),
+    mappings listed."""
     if style == "shares":
         shares = value.values() if isinstance(value, dict) else value
         shares = [shares] if isinstance(shares, int | float) else shares
@@ -171,7 +207,8 @@ def _styled(value, style: str | None) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key} {_styled(item, style)}" for key, item in value.items())
     if isinstance(value, list):
-        return "–".join(_styled(item, style) for item in value)
+        negative = any(isinstance(item, int | float) and item < 0 for item in value)
+        return (" to " if negative else "–").join(_styled(item, style) for item in value)
     if style is not None:
         return format(value, style)
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -189,12 +226,14 @@ def value(project: Path, file: str, key: str, style: str | None, where: str) -> 
     found = yaml.safe_load(path.read_text()) if path.suffix == ".yaml" else json.loads(path.read_text())
     for part in key.split("."):
         if not isinstance(found, dict) or part not in found:
-            raise InputError(f"{where}: {file} has no {key!r}")
+            raise InputError(f"{where}: value from {file}: no {key!r}")
         found = found[part]
     try:
         return _styled(found, style)
-    except (TypeError, ValueError) as error:
-        raise InputError(f"{where}: {file} {key}: cannot show {found!r} as {style!r}: {error}")
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where}: value from {file}: cannot show {key} = {found!r} as {style!r}"
+        ) from None
 
 
 RENDERERS: dict[str, Callable[[Path], str]] = {
@@ -204,6 +243,11 @@ RENDERERS: dict[str, Callable[[Path], str]] = {
     "overall": overall,
     "register": register,
 }
+# the blocks that take an argument, `<!-- figures: NAME ARG -->`
+RENDERERS_OF: dict[str, Callable[[Path, str], str]] = {
+    "options": options,
+    "params": params_section,
+}
 
 
 def render(text: str, project: Path, where: str = "text") -> str:
@@ -211,11 +255,17 @@ def render(text: str, project: Path, where: str = "text") -> str:
     InputError naming `where`."""
 
     def block(match: re.Match) -> str:
-        name = match.group(2)
-        if name not in RENDERERS:
-            known = ", ".join(sorted(RENDERERS))
-            raise InputError(f"{where}: unknown figures block {name!r} (known: {known})")
-        return match.group(1) + RENDERERS[name](project) + match.group(4)
+        opening, name, argument, _, closing = match.groups()
+        if argument is None and name in RENDERERS:
+            return opening + RENDERERS[name](project) + closing
+        if argument is not None and name in RENDERERS_OF:
+            try:
+                return opening + RENDERERS_OF[name](project, argument) + closing
+            except InputError as error:
+                raise InputError(f"{where}: {error}") from None
+        known = ", ".join([*sorted(RENDERERS), *(f"{n} ARG" for n in sorted(RENDERERS_OF))])
+        shown = name if argument is None else f"{name} {argument}"
+        raise InputError(f"{where}: unknown figures block {shown!r} (known: {known})")
 
     def inline(match: re.Match) -> str:
         opening, file, key, style, closing = match.groups()
