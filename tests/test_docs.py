@@ -196,3 +196,18 @@ def test_a_page_left_out_of_the_nav_fails_the_build(tmp_path):
     (project / "docs" / "orphan.md").write_text("# Orphan\n")
     built = build(project, tmp_path / "site")
     assert built.returncode != 0 and "orphan.md" in built.stderr, built.stderr
+
+
+@pytest.mark.parametrize("view, named", [("runs", "no experiment"), ("compare", "need two pipeline runs")])
+def test_a_screenshot_of_a_store_without_runs_is_a_one_line_error(tmp_path, view, named):
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = ROOT / "scripts" / "mlflow_ui_screenshot.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--view", view, "--store", store, "--out", str(tmp_path / "a.png")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {named}") and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "a.png").exists()
