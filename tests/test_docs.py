@@ -115,7 +115,9 @@ def test_a_changed_param_makes_the_docs_that_quote_it_stale(tmp_path):
     assert render(corpus, project) == corpus
     params = project / "params.yaml"
     # the first link_strength is the default corpus's (the bias pool has its own)
-    params.write_text(params.read_text().replace("link_strength: 0.8\n", "link_strength: 0.55\n", 1))
+    params.write_text(
+        params.read_text().replace("link_strength: 0.8\n", "link_strength: 0.55\n", 1)
+    )
     assert "link_strength -->0.55<!-- /value -->" in render(corpus, project)
 
 
@@ -146,10 +148,20 @@ def test_a_value_is_shown_as_prose_quotes_it(tmp_path, key, style, shown):
 @pytest.mark.parametrize(
     "file, key, message",
     [
-        ("params.yaml", "corpus.synthetic.no_such_key", "params.yaml: no 'corpus.synthetic.no_such_key'"),
+        (
+            "params.yaml",
+            "corpus.synthetic.no_such_key",
+            "params.yaml: no 'corpus.synthetic.no_such_key'",
+        ),
         ("../outside.yaml", "a", "'../outside.yaml': not a YAML or JSON file of the project"),
         ("README.md", "a", "'README.md': not a YAML or JSON file of the project"),
         ("reports/none.json", "a", "reports/none.json: no such file"),
+        (
+            "reports/broken.json",
+            "a",
+            "reports/broken.json: cannot read it: Expecting property name enclosed in double"
+            " quotes: line 1 column 2 (char 1)",
+        ),
         (
             "params.yaml",
             "corpus.synthetic.held_out_engine .3f",
@@ -160,6 +172,7 @@ def test_a_value_is_shown_as_prose_quotes_it(tmp_path, key, style, shown):
 def test_a_value_that_cannot_be_read_is_a_one_line_error(tmp_path, file, key, message):
     project = site_copy(tmp_path / "project")
     (tmp_path / "outside.yaml").write_text("a: 1\n")
+    (project / "reports" / "broken.json").write_text("{not json")
     text = f"Speakers: <!-- value: {file} {key} -->?<!-- /value -->\n"
     with pytest.raises(InputError) as raised:
         render(text, project, "notes.md")
@@ -198,12 +211,23 @@ def test_a_page_left_out_of_the_nav_fails_the_build(tmp_path):
     assert built.returncode != 0 and "orphan.md" in built.stderr, built.stderr
 
 
-@pytest.mark.parametrize("view, named", [("runs", "no experiment"), ("compare", "need two pipeline runs")])
+@pytest.mark.parametrize(
+    "view, named", [("runs", "no experiment"), ("compare", "need two pipeline runs")]
+)
 def test_a_screenshot_of_a_store_without_runs_is_a_one_line_error(tmp_path, view, named):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     script = ROOT / "scripts" / "mlflow_ui_screenshot.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--view", view, "--store", store, "--out", str(tmp_path / "a.png")],
+        [
+            sys.executable,
+            str(script),
+            "--view",
+            view,
+            "--store",
+            store,
+            "--out",
+            str(tmp_path / "a.png"),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -223,7 +223,12 @@ def value(project: Path, file: str, key: str, style: str | None, where: str) -> 
         raise InputError(f"{where}: value from {file}: no such file")
     import yaml
 
-    found = yaml.safe_load(path.read_text()) if path.suffix == ".yaml" else json.loads(path.read_text())
+    try:
+        text = path.read_text()
+        found = yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+        problem = str(error).splitlines()[0]
+        raise InputError(f"{where}: value from {file}: cannot read it: {problem}") from None
     for part in key.split("."):
         if not isinstance(found, dict) or part not in found:
             raise InputError(f"{where}: value from {file}: no {key!r}")

@@ -12,6 +12,7 @@ from speech2face.paths import ROOT
 from tests.conftest import run_cli
 from tests.ingest.datasets import interview_folder
 
+
 def _example() -> str:
     page = (ROOT / "docs" / "your-data.md").read_text()
     return page.split("## A worked example", 1)[1].split("\n## ", 1)[0]
@@ -31,7 +32,10 @@ def test_the_worked_example_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     commands = [line for line in _block(example, "bash").splitlines() if line.strip()]
-    assert [c.split()[:2] for c in commands] == [["speech2face", "ingest"], ["speech2face", "validate_raw"]]
+    assert [c.split()[:2] for c in commands] == [
+        ["speech2face", "ingest"],
+        ["speech2face", "validate_raw"],
+    ]
     for command in commands:
         result = run_cli(*shlex.split(command)[1:])
         assert result.exit_code == 0, f"{command}\n{result.output}"
