@@ -118,7 +118,8 @@ ui: $(INSTALLED)
 	$(BIN)/speech2face ui --port $(UI_PORT)
 
 ui-screenshot: $(INSTALLED) system-packages
-	$(BIN)/python scripts/mlflow_ui_screenshot.py
+	$(BIN)/python scripts/mlflow_ui_screenshot.py --view compare
+	$(BIN)/python scripts/mlflow_ui_screenshot.py --view runs
 
 dashboard: $(INSTALLED)
 	@# exit code 2: the command has said in one line what is missing (e.g. no study yet)

@@ -1,9 +1,11 @@
-"""Screenshot MLflow's run-comparison page of two pipeline runs (for the docs).
+"""Screenshot MLflow's UI for the docs: two pipeline runs compared, or the runs view with the
+per-group columns added through its Columns picker.
 
 Starts `mlflow ui` on the project's store at a free local port, opens the page in headless
 Chromium and writes the PNG atomically; the server is stopped however this ends.
 
-    .venv/bin/python scripts/mlflow_ui_screenshot.py [--run ID --run ID] [--out PNG] [--store URI]
+    .venv/bin/python scripts/mlflow_ui_screenshot.py [--view compare|runs] [--run ID --run ID]
+        [--out PNG] [--store URI]
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,7 +31,7 @@ from mlflow.exceptions import MlflowException
 
 from speech2face.files import atomic_path
 from speech2face.network import free_port
-from speech2face.tracking import EXPERIMENT, KIND_TAG, real_root, tracking_uri
+from speech2face.tracking import EXPERIMENT, KIND_TAG, real_root, runs_page, tracking_uri
 
 # The browser reaches the server by this name, not localhost: on localhost the UI opens its
 # Assistant panel over a quarter of the page. Chromium maps it to 127.0.0.1.
@@ -38,6 +41,15 @@ RENDER_MILLISECONDS = 20_000
 BROWSER_SECONDS = 300
 # Fits the charts, run details, and the parameter and metric tables (each scrolls past 500 px).
 WINDOW = "1600,2400"
+# The runs view: the columns added, typed into the Columns picker's search as a reader would.
+RUNS_COLUMNS = (
+    "test/recall_at_5/gender/female",
+    "test/recall_at_5/gender/male",
+    "test/gender_agreement/gender/female",
+    "test/gender_agreement/gender/male",
+)
+RUNS_WINDOW = {"width": 1600, "height": 640}  # the picker at the left, the metrics at the right
+OUT = {"compare": "mlflow_compare.png", "runs": "mlflow_runs_per_group.png"}
 
 
 class Failure(Exception):
@@ -47,6 +59,12 @@ class Failure(Exception):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
+        "--view",
+        choices=sorted(OUT),
+        default="compare",
+        help="compare: two runs side by side; runs: the runs view with per-group columns",
+    )
+    parser.add_argument(
         "--run",
         action="append",
         metavar="RUN_ID",
@@ -55,8 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=Path,
-        default=real_root() / "docs" / "mlflow_compare.png",
-        help="where to write the PNG (default: docs/mlflow_compare.png)",
+        help="where to write the PNG (default: docs/mlflow_compare.png, or for the runs view "
+        "docs/mlflow_runs_per_group.png)",
     )
     parser.add_argument("--store", help="tracking store URI (default: the project's store)")
     return parser.parse_args(argv)
@@ -183,19 +201,56 @@ def screenshot(browser: str, url: str, out: Path) -> None:
             shutil.copyfile(shot, partial)
 
 
+def runs_view_screenshot(browser: str, url: str, out: Path) -> None:
+    """The runs view in Chromium driven by Playwright: Columns, each of RUNS_COLUMNS found by
+    typing it and ticked, the picker left open over the table that gained them."""
+    from playwright.sync_api import Error, sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", f"--host-resolver-rules=MAP {HOST} 127.0.0.1"]
+    try:
+        with sync_playwright() as playwright:
+            chrome = playwright.chromium.launch(executable_path=browser, args=flags)
+            page = chrome.new_page(viewport=RUNS_WINDOW)
+            page.set_default_timeout(RENDER_MILLISECONDS * 3)
+            page.goto(url)
+            page.get_by_text(re.compile(r"^pipeline ")).first.wait_for()  # the runs are in
+            page.get_by_role("button", name="Columns").click()
+            search = page.get_by_placeholder("Search columns")
+            for column in RUNS_COLUMNS:
+                search.fill(column)
+                page.get_by_text(column, exact=True).first.click()
+            search.fill(RUNS_COLUMNS[0].rsplit("/", 1)[0])
+            page.wait_for_timeout(1_000)
+            shot = page.screenshot()
+            chrome.close()
+    except Error as error:
+        raise Failure(f"the runs view: {str(error).splitlines()[0]}") from None
+    with atomic_path(out) as partial:
+        partial.write_bytes(shot)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    store = args.store or tracking_uri()
+    if args.store:  # runs_page finds the experiment through the tracking URI
+        os.environ["MLFLOW_TRACKING_URI"] = args.store
+    store = tracking_uri()
+    out = args.out or real_root() / "docs" / OUT[args.view]
     try:
         browser = chromium()
-        runs = pick_runs(store, args.run)
-        print("comparing runs", ", ".join(run.info.run_id for run in runs), flush=True)
+        runs = pick_runs(store, args.run) if args.view == "compare" else []
+        if not runs and runs_page("") is None:
+            raise Failure(f"no experiment {EXPERIMENT!r} in {store}: run `make repro` first")
+        if runs:
+            print("comparing runs", ", ".join(run.info.run_id for run in runs), flush=True)
         with mlflow_ui(store) as base:
-            screenshot(browser, compare_url(base, runs), args.out)
+            if runs:
+                screenshot(browser, compare_url(base, runs), out)
+            else:
+                runs_view_screenshot(browser, runs_page(base), out)
     except (Failure, MlflowException) as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
 

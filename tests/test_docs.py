@@ -22,6 +22,7 @@ SITE_SOURCES = (
     "README.md",
     "CHANGELOG.md",
     "Makefile",
+    "params.yaml",
     "docs",
     "benchmarks",
     "reports",
@@ -81,10 +82,101 @@ def test_a_changed_report_makes_the_readme_stale(tmp_path):
     assert re.search(r"\| recall@5[^|]*\| 0\.500 \|", after)
 
 
-def test_an_unknown_figures_block_is_a_one_line_error(tmp_path):
-    text = "<!-- figures: nothing -->\n<!-- /figures -->\n"
-    with pytest.raises(InputError, match=r"^notes\.md: unknown figures block 'nothing'"):
+@pytest.mark.parametrize(
+    "block, message",
+    [
+        ("nothing", "unknown figures block 'nothing' (known: dag, "),
+        ("headline extra", "unknown figures block 'headline extra'"),
+        ("options nosuch", "options of 'nosuch': no such command of speech2face"),
+        ("params nosuch", "params.yaml has no top-level section 'nosuch'"),
+    ],
+)
+def test_an_unknown_figures_block_is_a_one_line_error(tmp_path, block, message):
+    (tmp_path / "params.yaml").write_text("tune:\n  seed: 6\n")
+    text = f"<!-- figures: {block} -->\n<!-- /figures -->\n"
+    with pytest.raises(InputError) as raised:
         render(text, tmp_path, "notes.md")
+    assert str(raised.value).startswith(f"notes.md: {message}")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_params_block_is_the_section_as_written(tmp_path):
+    (tmp_path / "params.yaml").write_text(
+        "a:\n  x: 1\n\nb:\n  # said of y\n  y: 2   # two\n\n# of c\nc:\n  z: 3\n"
+    )
+    text = "<!-- figures: params b -->\n<!-- /figures -->\n"
+    rendered = render(text, tmp_path)
+    assert "```yaml\nb:\n  # said of y\n  y: 2   # two\n```\n" in rendered
+
+
+def test_a_changed_param_makes_the_docs_that_quote_it_stale(tmp_path):
+    project = site_copy(tmp_path)
+    corpus = (project / "docs" / "corpus.md").read_text()
+    assert render(corpus, project) == corpus
+    params = project / "params.yaml"
+    # the first link_strength is the default corpus's (the bias pool has its own)
+    params.write_text(
+        params.read_text().replace("link_strength: 0.8\n", "link_strength: 0.55\n", 1)
+    )
+    assert "link_strength -->0.55<!-- /value -->" in render(corpus, project)
+
+
+@pytest.mark.parametrize(
+    "key, style, shown",
+    [
+        ("n", "", "600"),
+        ("rate", "", "0.8"),
+        ("rate", " .2f", "0.80"),
+        ("split", " shares", "60/12/28%"),
+        ("groups", " shares", "50/50%"),
+        ("rate", " shares", "80%"),
+        ("seconds", "", "3–6"),
+        ("gain", "", "-6 to 6"),
+        ("groups", "", "a 0.5, b 0.5"),
+        ("deep.name", "", "flite"),
+    ],
+)
+def test_a_value_is_shown_as_prose_quotes_it(tmp_path, key, style, shown):
+    (tmp_path / "p.yaml").write_text(
+        "n: 600\nrate: 0.8\nsplit: [0.6, 0.12, 0.28]\ngroups: {a: 0.5, b: 0.5}\n"
+        "seconds: [3, 6]\ngain: [-6.0, 6.0]\ndeep: {name: flite}\n"
+    )
+    text = f"<!-- value: p.yaml {key}{style} -->?<!-- /value -->"
+    assert render(text, tmp_path) == text.replace("?", shown)
+
+
+@pytest.mark.parametrize(
+    "file, key, message",
+    [
+        (
+            "params.yaml",
+            "corpus.synthetic.no_such_key",
+            "params.yaml: no 'corpus.synthetic.no_such_key'",
+        ),
+        ("../outside.yaml", "a", "'../outside.yaml': not a YAML or JSON file of the project"),
+        ("README.md", "a", "'README.md': not a YAML or JSON file of the project"),
+        ("reports/none.json", "a", "reports/none.json: no such file"),
+        (
+            "reports/broken.json",
+            "a",
+            "reports/broken.json: cannot read it: Expecting property name enclosed in double"
+            " quotes: line 1 column 2 (char 1)",
+        ),
+        (
+            "params.yaml",
+            "corpus.synthetic.held_out_engine .3f",
+            "params.yaml: cannot show corpus.synthetic.held_out_engine = 'flite' as '.3f'",
+        ),
+    ],
+)
+def test_a_value_that_cannot_be_read_is_a_one_line_error(tmp_path, file, key, message):
+    project = site_copy(tmp_path / "project")
+    (tmp_path / "outside.yaml").write_text("a: 1\n")
+    (project / "reports" / "broken.json").write_text("{not json")
+    text = f"Speakers: <!-- value: {file} {key} -->?<!-- /value -->\n"
+    with pytest.raises(InputError) as raised:
+        render(text, project, "notes.md")
+    assert str(raised.value) == f"notes.md: value from {message}"
 
 
 def test_the_docs_site_builds_strictly(tmp_path):
@@ -117,3 +209,29 @@ def test_a_page_left_out_of_the_nav_fails_the_build(tmp_path):
     (project / "docs" / "orphan.md").write_text("# Orphan\n")
     built = build(project, tmp_path / "site")
     assert built.returncode != 0 and "orphan.md" in built.stderr, built.stderr
+
+
+@pytest.mark.parametrize(
+    "view, named", [("runs", "no experiment"), ("compare", "need two pipeline runs")]
+)
+def test_a_screenshot_of_a_store_without_runs_is_a_one_line_error(tmp_path, view, named):
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = ROOT / "scripts" / "mlflow_ui_screenshot.py"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--view",
+            view,
+            "--store",
+            store,
+            "--out",
+            str(tmp_path / "a.png"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {named}") and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "a.png").exists()

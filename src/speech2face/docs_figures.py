@@ -2,7 +2,10 @@
 
 A block between `<!-- figures: NAME -->` and `<!-- /figures -->` in a Markdown file is the
 output of the renderer NAME on `reports/`: `speech2face docs` rewrites every block, and a test
-fails when a committed block differs from what the reports give. No figure is copied by hand.
+fails when a committed block differs from what the reports give. A figure inside a sentence is
+a value, `<!-- value: FILE KEY [STYLE] -->600<!-- /value -->`: the dotted KEY of a YAML or JSON
+FILE of the project (params.yaml, reports/*.json), rendered in STYLE (a format spec, or
+`shares` for fractions as 60/12/28%). No figure is copied by hand.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 
 from speech2face.errors import InputError
 
-BLOCK = re.compile(r"(<!-- figures: ([\w-]+) -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
+BLOCK = re.compile(r"(<!-- figures: ([\w-]+)(?: (\S+))? -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
+VALUE = re.compile(r"(<!-- value: (\S+) (\S+)(?: (\S+))? -->)[^<\n]*(<!-- /value -->)")
 # the Markdown files that may hold blocks, relative to the project
 DOCUMENTS = ("README.md", "docs/*.md")
 
@@ -158,6 +162,85 @@ def register(project: Path) -> str:
     return found.group(1) + "\n" + found.group(2) + "\n"
 
 
+def options(project: Path, command: str) -> str:
+    """A table of `speech2face COMMAND`'s options, their defaults and help, read from the CLI."""
+    import typer.main
+
+    from speech2face.cli import app
+
+    commands = typer.main.get_command(app).commands
+    if command not in commands:
+        raise InputError(f"options of {command!r}: no such command of speech2face")
+    lines = ["| option | default | what |", "| --- | --- | --- |"]
+    for param in commands[command].params:
+        if param.name == "help" or not param.opts[0].startswith("--"):
+            continue
+        named = param.opts[0] + (f" {param.metavar}" if param.metavar else "")
+        default = "—" if param.default is None else f"`{param.default}`"
+        cells = (f"`{named}`", default, param.help or "")
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def params_section(project: Path, section: str) -> str:
+    """The top-level `section` of params.yaml as written there, comments included."""
+    lines = (project / "params.yaml").read_text().splitlines()
+    if f"{section}:" not in lines:
+        raise InputError(f"params.yaml has no top-level section {section!r}")
+    start = lines.index(f"{section}:")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ")), len(lines)
+    )
+    body = lines[start:end]
+    while body[-1].strip() == "":
+        body.pop()
+    return "```yaml\n" + "\n".join(body) + "\n```\n"
+
+
+def _styled(value, style: str | None) -> str:
+    """A value as prose quotes it: numbers `:g` (or `style`), ranges a–b (a to b below zero),
+    mappings listed."""
+    if style == "shares":
+        shares = value.values() if isinstance(value, dict) else value
+        shares = [shares] if isinstance(shares, int | float) else shares
+        return "/".join(f"{share * 100:g}" for share in shares) + "%"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_styled(item, style)}" for key, item in value.items())
+    if isinstance(value, list):
+        negative = any(isinstance(item, int | float) and item < 0 for item in value)
+        return (" to " if negative else "–").join(_styled(item, style) for item in value)
+    if style is not None:
+        return format(value, style)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def value(project: Path, file: str, key: str, style: str | None, where: str) -> str:
+    """The value at dotted `key` of the project's YAML or JSON `file`, styled."""
+    path = (project / file).resolve()
+    if not path.is_relative_to(project.resolve()) or path.suffix not in (".yaml", ".json"):
+        raise InputError(f"{where}: value from {file!r}: not a YAML or JSON file of the project")
+    if not path.is_file():
+        raise InputError(f"{where}: value from {file}: no such file")
+    import yaml
+
+    try:
+        text = path.read_text()
+        found = yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+        problem = str(error).splitlines()[0]
+        raise InputError(f"{where}: value from {file}: cannot read it: {problem}") from None
+    for part in key.split("."):
+        if not isinstance(found, dict) or part not in found:
+            raise InputError(f"{where}: value from {file}: no {key!r}")
+        found = found[part]
+    try:
+        return _styled(found, style)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where}: value from {file}: cannot show {key} = {found!r} as {style!r}"
+        ) from None
+
+
 RENDERERS: dict[str, Callable[[Path], str]] = {
     "dag": dag,
     "exp-show": exp_show,
@@ -165,19 +248,35 @@ RENDERERS: dict[str, Callable[[Path], str]] = {
     "overall": overall,
     "register": register,
 }
+# the blocks that take an argument, `<!-- figures: NAME ARG -->`
+RENDERERS_OF: dict[str, Callable[[Path, str], str]] = {
+    "options": options,
+    "params": params_section,
+}
 
 
 def render(text: str, project: Path, where: str = "text") -> str:
-    """`text` with every figures block rendered afresh; an unknown name is an InputError."""
+    """`text` with every figures block and value rendered afresh; an unknown name is an
+    InputError naming `where`."""
 
     def block(match: re.Match) -> str:
-        name = match.group(2)
-        if name not in RENDERERS:
-            known = ", ".join(sorted(RENDERERS))
-            raise InputError(f"{where}: unknown figures block {name!r} (known: {known})")
-        return match.group(1) + RENDERERS[name](project) + match.group(4)
+        opening, name, argument, _, closing = match.groups()
+        if argument is None and name in RENDERERS:
+            return opening + RENDERERS[name](project) + closing
+        if argument is not None and name in RENDERERS_OF:
+            try:
+                return opening + RENDERERS_OF[name](project, argument) + closing
+            except InputError as error:
+                raise InputError(f"{where}: {error}") from None
+        known = ", ".join([*sorted(RENDERERS), *(f"{n} ARG" for n in sorted(RENDERERS_OF))])
+        shown = name if argument is None else f"{name} {argument}"
+        raise InputError(f"{where}: unknown figures block {shown!r} (known: {known})")
 
-    return BLOCK.sub(block, text)
+    def inline(match: re.Match) -> str:
+        opening, file, key, style, closing = match.groups()
+        return opening + value(project, file, key, style, where) + closing
+
+    return VALUE.sub(inline, BLOCK.sub(block, text))
 
 
 def documents(project: Path) -> list[Path]:

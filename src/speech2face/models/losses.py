@@ -26,8 +26,9 @@ def speech2face_loss(
     squared distance of the L2-normalised embeddings (summed over dim, mean over batch), and
     distillation the cross-entropy from softmax(teacher_head(target) / T) to
     softmax(teacher_head(predicted) / T), mean over batch. Gradients reach `predicted` only.
-    The paper's starting values, recalled, unconfirmed (Oh et al. 2019, shared/reference/
-    method.md): lambda1 = 0.025, lambda2 = 200, T = 2. Returns every term and the total `loss`.
+    The paper's values as the project recalls them, unconfirmed (Oh et al. 2019): lambda1 =
+    0.025, lambda2 = 200, T = 2; what they did here: reports/findings/voice-encoder-loss-weights.md.
+    Returns every term and the total `loss`.
     """
     target = target.detach()
     with torch.no_grad():

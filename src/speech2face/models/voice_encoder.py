@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 # The paper's layers as (output channels at width 1, (frequency, time) stride, time pooling
-# after), except that the first two convs stride 2 along time: at full resolution they cost
-# most of the CPU time (shared/reference/cpu-budget.md).
+# after), except that the first two convs stride 2 along time, for a CPU's budget: at full
+# time resolution, on the most frames, they are the costliest layers.
 PLAN = (
     (64, (1, 2), False),
     (64, (1, 2), False),
