@@ -134,15 +134,37 @@ def test_a_changed_param_makes_the_docs_that_quote_it_stale(tmp_path):
         ("gain", "", "-6 to 6"),
         ("groups", "", "a 0.5, b 0.5"),
         ("deep.name", "", "flite"),
+        ("kbps", "", "16, 24, 32, 48"),
     ],
 )
 def test_a_value_is_shown_as_prose_quotes_it(tmp_path, key, style, shown):
     (tmp_path / "p.yaml").write_text(
         "n: 600\nrate: 0.8\nsplit: [0.6, 0.12, 0.28]\ngroups: {a: 0.5, b: 0.5}\n"
-        "seconds: [3, 6]\ngain: [-6.0, 6.0]\ndeep: {name: flite}\n"
+        "seconds: [3, 6]\ngain: [-6.0, 6.0]\ndeep: {name: flite}\nkbps: [16, 24, 32, 48]\n"
     )
     text = f"<!-- value: p.yaml {key}{style} -->?<!-- /value -->"
     assert render(text, tmp_path) == text.replace("?", shown)
+
+
+@pytest.mark.parametrize(
+    "text, line, kind",
+    [
+        ("a\n<!-- value: params.yaml corpus.synthetic.n_speakers -->600\n", 2, "value"),
+        ("<!-- value: params.yaml -->600<!-- /value -->\n", 1, "value"),
+        ("x\ny\n<!-- figures: headline -->\nold table\n", 3, "figures"),
+        (
+            "<!-- figures: headline -->\n<!-- figures: overall -->\n<!-- /figures -->\n",
+            1,
+            "figures",
+        ),
+    ],
+)
+def test_a_malformed_or_unclosed_marker_is_a_one_line_error_naming_its_line(
+    tmp_path, text, line, kind
+):
+    with pytest.raises(InputError) as raised:
+        render(text, site_copy(tmp_path / "project"), "notes.md")
+    assert str(raised.value).startswith(f"notes.md:{line}: <!-- {kind}: ... --> is malformed")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,10 @@ from pathlib import Path
 
 from speech2face.errors import InputError
 
-BLOCK = re.compile(r"(<!-- figures: ([\w-]+)(?: (\S+))? -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
+BLOCK = re.compile(
+    r"(<!-- figures: ([\w-]+)(?: (\S+))? -->\n)((?:(?!<!-- figures:).)*?)(<!-- /figures -->)",
+    re.DOTALL,
+)
 VALUE = re.compile(r"(<!-- value: (\S+) (\S+)(?: (\S+))? -->)[^<\n]*(<!-- /value -->)")
 # the Markdown files that may hold blocks, relative to the project
 DOCUMENTS = ("README.md", "docs/*.md")
@@ -198,14 +201,16 @@ def params_section(project: Path, section: str) -> str:
 
 
 def _styled(value, style: str | None) -> str:
-    """A value as prose quotes it: numbers `:g` (or `style`), ranges a–b (a to b below zero),
-    mappings listed."""
+    """A value as prose quotes it: numbers `:g` (or `style`), two-item lists as ranges a–b (a to
+    b below zero), longer lists and mappings listed."""
     if style == "shares":
         shares = value.values() if isinstance(value, dict) else value
         shares = [shares] if isinstance(shares, int | float) else shares
         return "/".join(f"{share * 100:g}" for share in shares) + "%"
     if isinstance(value, dict):
         return ", ".join(f"{key} {_styled(item, style)}" for key, item in value.items())
+    if isinstance(value, list) and len(value) != 2:
+        return ", ".join(_styled(item, style) for item in value)
     if isinstance(value, list):
         negative = any(isinstance(item, int | float) and item < 0 for item in value)
         return (" to " if negative else "–").join(_styled(item, style) for item in value)
@@ -255,6 +260,20 @@ RENDERERS_OF: dict[str, Callable[[Path, str], str]] = {
 }
 
 
+def _check_markers(text: str, where: str) -> None:
+    """Every opening marker starts a whole block or value: one left unclosed, or malformed, is
+    an InputError naming its line (else it would silently never be rendered)."""
+    whole = {m.start() for pattern in (BLOCK, VALUE) for m in pattern.finditer(text)}
+    for opening in re.finditer(r"<!-- (figures|value):", text):
+        if opening.start() not in whole:
+            line = text.count("\n", 0, opening.start()) + 1
+            kind = opening.group(1)
+            raise InputError(
+                f"{where}:{line}: <!-- {kind}: ... --> is malformed or has no <!-- /{kind} -->"
+                " after it"
+            )
+
+
 def render(text: str, project: Path, where: str = "text") -> str:
     """`text` with every figures block and value rendered afresh; an unknown name is an
     InputError naming `where`."""
@@ -276,6 +295,7 @@ def render(text: str, project: Path, where: str = "text") -> str:
         opening, file, key, style, closing = match.groups()
         return opening + value(project, file, key, style, where) + closing
 
+    _check_markers(text, where)
     return VALUE.sub(inline, BLOCK.sub(block, text))
 
 

@@ -47,5 +47,21 @@ def test_the_worked_example_runs_as_written(tmp_path, monkeypatch):
     assert all(read[s] == g for s, g in zip(manifest.speaker_id, manifest.gender))
     reports = tmp_path / "reports" / "interviews"
     assert "labels.csv" in (reports / "ingest.md").read_text()
-    for name in ("ingest_rejects.csv", "ingest_accepted.png", "validate_raw.md"):
+    made = ("ingest_rejects.csv", "ingest_accepted.png", "ingest_rejected.png", "validate_raw.md")
+    for name in (*made, "validate_raw.json"):
         assert (reports / name).is_file(), name
+
+
+def test_the_example_params_differ_from_the_pipeline_s_only_where_it_says():
+    import yaml
+
+    from speech2face.ingest.media import SAMPLE_RATE
+
+    example = yaml.safe_load(_block(_example(), "yaml"))["validate_raw"]
+    pipeline = yaml.safe_load((ROOT / "params.yaml").read_text())["validate_raw"]
+    relaxed = {"ethnicities", "min_test_speakers_per_group"}
+    assert set(example) == set(pipeline)
+    assert {k: v for k, v in example.items() if k not in relaxed} == {
+        k: v for k, v in pipeline.items() if k not in relaxed
+    }
+    assert pipeline["sample_rate"] == SAMPLE_RATE  # what ingest decodes to passes gate 1

@@ -49,12 +49,52 @@ def test_a_wav_gives_a_face_its_readings_the_model_version_and_timings(client, w
 
 
 @pytest.mark.parametrize(
-    "ask", [{"params": {"format": "png"}}, {"headers": {"Accept": "image/png"}}]
+    "ask",
+    [
+        {"params": {"format": "png"}},
+        {"headers": {"Accept": "image/png"}},
+        {"headers": {"Accept": "Image/PNG;q=0.9, */*;q=0.1"}},
+        {"headers": {"Accept": "image/webp, image/png, application/json"}},
+    ],
 )
 def test_png_on_request(client, wav, ask):
     response = post(client, wav.read_bytes(), **ask)
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("accept", ["application/json, image/png", "*/*", "text/html", ""])
+def test_json_unless_png_is_asked_before_json(client, wav, accept):
+    response = post(client, wav.read_bytes(), headers={"Accept": accept})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+
+
+def test_an_unknown_format_is_422(client, wav):
+    response = post(client, wav.read_bytes(), params={"format": "gif"})
+    assert response.status_code == 422 and "json or png" in one_line(response)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=xyz"]
+)
+def test_a_malformed_multipart_body_is_400(client, content_type):
+    body = b"--abc\r\nnot a part at all"
+    response = client.post(FACES, content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 400 and "malformed" in one_line(response)
+
+
+def test_no_report_is_404_and_before_the_model_loaded_503(settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from speech2face.service.app import create_app
+
+    app = create_app(replace(settings, reports=tmp_path / "nothing"))
+    early = TestClient(app).get("/healthz")  # no `with`: the lifespan has not run
+    assert early.status_code == 503 and early.headers["Retry-After"] == "5"
+    assert "loading" in one_line(early)
+    with TestClient(app) as client:
+        missing = client.get("/evaluation")
+    assert missing.status_code == 404 and "no evaluation report" in one_line(missing)
 
 
 def encoded(codec: str, container: str | None = None, rate: int = 44100):

@@ -18,7 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.formparsers import MultiPartException
 
 from speech2face.avatar.pyfunc import example_voice
 from speech2face.avatar.voice_input import VoiceRejected, voice_from_bytes
@@ -131,7 +130,7 @@ def _routes(app: FastAPI) -> None:
             "X-Model-Version": served.version,
             "X-Inference-Ms": f"{timing['inference']:.1f}",
         }
-        if format == "png" or request.headers.get("accept", "") == "image/png":
+        if format == "png" or _wants_png(request.headers.get("accept", "")):
             return Response(
                 prediction.png(settings.face_size), media_type="image/png", headers=headers
             )
@@ -149,12 +148,24 @@ def _routes(app: FastAPI) -> None:
         return JSONResponse(body, headers=headers)
 
 
+def _wants_png(accept: str) -> bool:
+    """Whether an Accept header lists image/png before any JSON (`Accept: image/png`, or a
+    browser's `image/png, */*`); case and parameters such as `;q=0.9` do not matter."""
+    for item in accept.split(","):
+        media = item.split(";")[0].strip().lower()
+        if media == "image/png":
+            return True
+        if media == "application/json":
+            return False
+    return False
+
+
 async def _upload(request: Request) -> bytes:
     """The bytes of the multipart field `audio`, after checking that it is one audio file."""
     try:
         form = await request.form(max_files=1, max_fields=8)
-    except MultiPartException as error:
-        raise HTTPException(400, f"the multipart body is malformed: {error.message}") from None
+    except StarletteHTTPException as error:  # Starlette's 400 for its parser's MultiPartException
+        raise HTTPException(400, f"the multipart body is malformed: {error.detail}") from None
     upload = form.get("audio")
     if not isinstance(upload, UploadFile):
         raise HTTPException(422, "the form has no file in its field 'audio'")
