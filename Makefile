@@ -35,10 +35,11 @@ SERVER_PACKAGES := postgresql
 
 .PHONY: repro docs experiments engine-packages server-packages system-packages server tune bias test test-fast lint sheet serve screenshots ui ui-screenshot dashboard clean-venv
 
-$(INSTALLED): pyproject.toml requirements.lock
+$(INSTALLED): pyproject.toml requirements.lock requirements-nodeps.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@# pip byte-compiles the packages; the project's own modules too (every stage, test and
 	@# worker process would compile them again where PYTHONDONTWRITEBYTECODE is set)
