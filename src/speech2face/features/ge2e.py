@@ -48,7 +48,6 @@ class GE2E(nn.Module):
             n_fft=WINDOW,
             hop_length=HOP,
             n_mels=N_MELS,
-            window_fn=torch.hann_window,
             center=True,
             pad_mode="constant",
             norm="slaney",
@@ -57,13 +56,12 @@ class GE2E(nn.Module):
         self.lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
         self.linear = nn.Linear(256, EMBEDDING_SIZE)
         state = torch.load(weights or weights_path(), map_location="cpu", weights_only=True)
-        model = {
-            k: v for k, v in state["model_state"].items() if k.split(".")[0] in ("lstm", "linear")
-        }
-        self.load_state_dict(model, strict=False)
-        missing = {k for k in self.state_dict() if not k.startswith("mel.")} - set(model)
-        if missing:
-            raise ValueError(f"resemblyzer's weights lack {sorted(missing)}")
+        for name in ("lstm", "linear"):
+            prefix = f"{name}."
+            own = {
+                k[len(prefix) :]: v for k, v in state["model_state"].items() if k.startswith(prefix)
+            }
+            getattr(self, name).load_state_dict(own)
 
     def partials(self, mels: torch.Tensor) -> torch.Tensor:
         """(batch, frames, 40) mel power frames -> (batch, 256) embeddings."""
